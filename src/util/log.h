@@ -1,0 +1,15 @@
+/* Runtime log: text or JSON lines (runc's --log/--log-format), which
+ * containerd reads back to show the last error to the user. */
+#pragma once
+#include <stdbool.h>
+
+enum berth_log_level { BERTH_LOG_ERROR, BERTH_LOG_WARNING, BERTH_LOG_INFO, BERTH_LOG_DEBUG };
+
+/* path NULL means stderr; json selects runc's JSON line format. */
+int berth_log_init(const char *path, bool json, bool debug);
+void berth_log(enum berth_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool berth_log_goes_to_stderr(void);
+/* The log fd, so a child can keep logging after fork; -1 for stderr. */
+int berth_log_fd(void);
+#define berth_warn(...) berth_log(BERTH_LOG_WARNING, __VA_ARGS__)
+#define berth_debug(...) berth_log(BERTH_LOG_DEBUG, __VA_ARGS__)

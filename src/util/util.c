@@ -1,0 +1,166 @@
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void cleanup_strvp(char ***v)
+{
+        if (*v == NULL)
+                return;
+        for (char **p = *v; *p; p++)
+                free(*p);
+        free(*v);
+}
+
+static void *oom_check(void *p)
+{
+        if (p == NULL) {
+                static const char msg[] = "berth: out of memory\n";
+                (void)!write(2, msg, sizeof(msg) - 1);
+                abort();
+        }
+        return p;
+}
+
+void *xmalloc(size_t n) { return oom_check(malloc(n ? n : 1)); }
+void *xcalloc(size_t n, size_t size) { return oom_check(calloc(n ? n : 1, size ? size : 1)); }
+void *xrealloc(void *p, size_t n) { return oom_check(realloc(p, n ? n : 1)); }
+char *xstrdup(const char *s) { return oom_check(strdup(s)); }
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                oom_check(NULL);
+        va_end(ap);
+        return s;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, size_t len, berth_error_t **err)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return berth_error(err, errno, "open %s", path);
+        if (write_all(fd, data, len) < 0)
+                return berth_error(err, errno, "write %s", path);
+        return 0;
+}
+
+int write_file(const char *path, const char *data, size_t len, berth_error_t **err)
+{
+        return write_file_at(AT_FDCWD, path, data, len, err);
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, berth_error_t **err)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+        int ret = write_file(tmp, data, len, err);
+
+        if (ret < 0) {
+                unlink(tmp);
+                return ret;
+        }
+        if (rename(tmp, path) < 0) {
+                ret = berth_error(err, errno, "rename %s", tmp);
+                unlink(tmp);
+                return ret;
+        }
+        return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, berth_error_t **err)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
+        size_t used = 0, cap = 4096;
+
+        if (fd < 0)
+                return berth_error(err, errno, "open %s", path);
+        buf = xmalloc(cap);
+        for (;;) {
+                ssize_t n;
+
+                if (used + 1 >= cap) {
+                        cap *= 2;
+                        buf = xrealloc(buf, cap);
+                }
+                n = read(fd, buf + used, cap - used - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return berth_error(err, errno, "read %s", path);
+                }
+                if (n == 0)
+                        break;
+                used += (size_t)n;
+        }
+        buf[used] = '\0';
+        if (len)
+                *len = used;
+        *out = steal_pointer(&buf);
+        return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, berth_error_t **err)
+{
+        return read_file_at(AT_FDCWD, path, out, len, err);
+}
+
+int mkdir_p(const char *path, mode_t mode, berth_error_t **err)
+{
+        _cleanup_free_ char *copy = xstrdup(path);
+
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return berth_error(err, errno, "mkdir %s", copy);
+                *p = '/';
+        }
+        if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                return berth_error(err, errno, "mkdir %s", copy);
+        return 0;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+long long parse_ll(const char *s)
+{
+        char *end;
+        long long v;
+
+        if (s == NULL || *s < '0' || *s > '9')
+                return -1;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || *end != '\0')
+                return -1;
+        return v;
+}

@@ -1,0 +1,80 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "util/util.h"
+
+static void error_make_and_wrap(void **state)
+{
+        (void)state;
+        _cleanup_error_ berth_error_t *err = NULL;
+        int ret = berth_error(&err, ENOENT, "open %s", "/x");
+
+        assert_int_equal(ret, -ENOENT);
+        assert_string_equal(err->msg, "open /x: No such file or directory");
+        ret = berth_error_wrap(&err, "mount %s", "proc");
+        assert_int_equal(ret, -ENOENT);
+        assert_string_equal(err->msg, "mount proc: open /x: No such file or directory");
+}
+
+static void error_without_errno(void **state)
+{
+        (void)state;
+        _cleanup_error_ berth_error_t *err = NULL;
+
+        assert_true(berth_error(&err, 0, "bad %d", 3) < 0);
+        assert_string_equal(err->msg, "bad 3");
+        assert_int_equal(err->status, 0);
+}
+
+static void files_roundtrip(void **state)
+{
+        (void)state;
+        _cleanup_error_ berth_error_t *err = NULL;
+        _cleanup_free_ char *dir = xstrdup("/tmp/berth-unit-XXXXXX");
+        _cleanup_free_ char *path = NULL, *data = NULL, *deep = NULL;
+        size_t len = 0;
+
+        assert_non_null(mkdtemp(dir));
+        deep = xasprintf("%s/a/b/c", dir);
+        assert_int_equal(mkdir_p(deep, 0755, &err), 0);
+        path = xasprintf("%s/a/file", dir);
+        assert_int_equal(write_file_atomic(path, "hello", 5, &err), 0);
+        assert_int_equal(read_file(path, &data, &len, &err), 0);
+        assert_int_equal(len, 5);
+        assert_string_equal(data, "hello");
+        assert_true(read_file("/nonexistent/x", &data, &len, &err) < 0);
+        assert_non_null(strstr(err->msg, "open /nonexistent/x"));
+        unlink(path);
+        rmdir(deep);
+        *strrchr(deep, '/') = '\0';
+        rmdir(deep);
+        *strrchr(deep, '/') = '\0';
+        rmdir(deep);
+        rmdir(dir);
+}
+
+static void parse_numbers(void **state)
+{
+        (void)state;
+        assert_int_equal(parse_ll("42"), 42);
+        assert_int_equal(parse_ll("-1"), -1);
+        assert_int_equal(parse_ll("4x"), -1);
+        assert_int_equal(parse_ll(""), -1);
+        assert_true(str_has_prefix("SIGKILL", "SIG"));
+        assert_false(str_has_prefix("KILL", "SIG"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(error_make_and_wrap),
+                cmocka_unit_test(error_without_errno),
+                cmocka_unit_test(files_roundtrip),
+                cmocka_unit_test(parse_numbers),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
