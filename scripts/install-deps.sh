@@ -1,0 +1,20 @@
+#!/bin/bash
+# Install what building and testing Berth needs on Debian 12 (as root).
+# Only calls apt-get when something is missing, so a second run is instant.
+set -euo pipefail
+build_pkgs=(gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev)
+run_pkgs=(busybox-static jq)
+test_pkgs=(bats jq libcmocka-dev libc6-dev runc hyperfine time)
+want=("${build_pkgs[@]}" "${run_pkgs[@]}")
+[[ ${1:-} == --test ]] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "installing: ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

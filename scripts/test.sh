@@ -1,0 +1,74 @@
+#!/bin/bash
+# The whole test suite, as CI runs it (.ci/run): install, build, then
+#   1. the unit tests (cmocka),
+#   2. the same unit tests built with ASan+UBSan,
+#   3. the integration suite driving build/berth-runtime as containerd does
+#      (tests/integration, bats), ending with a leak check.
+# Ends with the line "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+logdir=$(mktemp -d /tmp/berth-test-logs.XXXXXX)
+
+scripts/install-deps.sh --test || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+if ! scripts/build.sh; then
+	echo "build failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1
+fi
+
+passed=0 failed=0 skipped=0
+# count one TAP stream: "ok", "not ok", "# skip"
+count_tap() {
+	local label=$1 file=$2 line
+	while IFS= read -r line; do
+		case "$line" in
+		"not ok"*) failed=$((failed + 1)); echo "FAIL [$label] ${line#not ok }" ;;
+		ok*"# skip"* | ok*"# SKIP"*) skipped=$((skipped + 1)); echo "skip [$label] ${line#ok }" ;;
+		ok*) passed=$((passed + 1)) ;;
+		esac
+	done <"$file"
+}
+
+run_unit_tests() {
+	local label=$1 dir=$2 t out
+	for t in "$dir"/tests/unit/test-*; do
+		[[ -x $t && ! -d $t ]] || continue
+		out=$logdir/$label-$(basename "$t").tap
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>"$out.err"
+		local rc=$?
+		if ! grep -qE '^(not )?ok' "$out"; then
+			echo "FAIL [$label] $(basename "$t") produced no results (exit $rc)"; cat "$out.err"
+			failed=$((failed + 1)); continue
+		fi
+		if ((rc != 0)) && ! grep -q '^not ok' "$out"; then
+			echo "FAIL [$label] $(basename "$t") exited $rc"; tail -20 "$out.err"
+			failed=$((failed + 1))
+		fi
+		count_tap "$label" "$out"
+	done
+}
+
+echo "== unit tests"
+run_unit_tests unit build
+
+echo "== unit tests under ASan+UBSan"
+if [[ ! -f build-asan/build.ninja ]]; then
+	meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+if ninja -C build-asan >"$logdir/asan-build.log" 2>&1; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_unit_tests asan build-asan
+else
+	echo "FAIL [asan] build"; tail -30 "$logdir/asan-build.log"; failed=$((failed + 1))
+fi
+
+echo "== integration tests (berth-runtime)"
+tests/integration/run.sh >"$logdir/integration.tap" 2>"$logdir/integration.err"
+count_tap integration "$logdir/integration.tap"
+if ! grep -qE '^(not )?ok' "$logdir/integration.tap"; then
+	echo "FAIL [integration] no results"; tail -30 "$logdir/integration.err"; failed=$((failed + 1))
+fi
+grep '^not ok' -A12 "$logdir/integration.tap" | grep '^#' | head -150
+
+echo "logs: $logdir"
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))

@@ -1,0 +1,108 @@
+#include "runtime/container.h"
+#include "runtime/cgroup.h"
+#include "runtime/init.h"
+#include "runtime/namespaces.h"
+#include "runtime/process.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "runtime/console.h"
+#include "runtime/wait.h"
+#include "oci/config.h"
+#include "util/util.h"
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* Parent side: put the child in the cgroup, let it go, learn whether the
+ * execve worked (EOF on the close-on-exec socket) or why it failed. */
+static int drive_exec_child(pid_t pid, int sync_fd, const struct container_state *st, json_t *process,
+                            berth_error_t **err)
+{
+        struct cgroup *cg = st->cgroup_path[0] ? cgroup_open(st->cgroup_path) : NULL;
+        struct sync_msg msg;
+        int ret = 0;
+
+        if (cg) {
+                ret = cgroup_enter(cg, pid, err);
+                cgroup_free(cg);
+        }
+        if (ret == 0)
+                ret = process_set_oom_score_adj(pid, process, err);
+        if (ret < 0)
+                return ret;
+        if (sync_send(sync_fd, SYNC_GO, NULL) < 0)
+                return berth_error(err, errno, "start exec process");
+        if ((ret = sync_expect(sync_fd, SYNC_READY, err)) < 0)
+                return ret;
+        if (sync_recv(sync_fd, &msg) == 0 && msg.type == SYNC_ERROR)
+                return berth_error(err, 0, "%s", msg.text);
+        return 0;
+}
+
+static int spawn_exec(const struct container_state *st, const struct exec_opts *o, int console_fd, pid_t *out,
+                      berth_error_t **err)
+{
+        struct ns_plan ns;
+        struct init_ctx ctx = { .process = o->process, .id = st->id, .ns = &ns, .start_fd = -1,
+                                .console_fd = console_fd, .keep_fds = o->preserve_fds, .exec_only = true };
+        int fds[2], saved[2] = { -1, -1 }, ret;
+        pid_t pid;
+
+        if ((ret = ns_plan_for_pid(st->pid, &ns, err)) < 0) {
+                ns_plan_close(&ns);
+                return ret;
+        }
+        if ((ret = sync_socketpair(fds, err)) < 0) {
+                ns_plan_close(&ns);
+                return ret;
+        }
+        ret = ns_parent_enter(&ns, NULL, saved, err);
+        pid = ret < 0 ? -1 : clone_process(0);
+        if (pid == 0) {
+                close(fds[0]);
+                ctx.sync_fd = fds[1];
+                init_main(&ctx);
+        }
+        if (ret == 0 && pid < 0)
+                ret = berth_error(err, errno, "fork exec process");
+        ns_parent_leave(saved);
+        ns_plan_close(&ns);
+        close(fds[1]);
+        if (ret == 0)
+                ret = drive_exec_child(pid, fds[0], st, o->process, err);
+        close(fds[0]);
+        if (ret < 0 && pid > 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
+        *out = pid;
+        return ret;
+}
+
+int container_exec(const char *root, const char *id, const struct exec_opts *o, int *exit_code,
+                   berth_error_t **err)
+{
+        _cleanup_state_ struct container_state *st = NULL;
+        _cleanup_close_ int console_fd = -1;
+        const char *status;
+        pid_t pid;
+        int ret;
+
+        if ((ret = state_read(root, id, &st, err)) < 0)
+                return ret;
+        status = state_status(root, st);
+        if (strcmp(status, "running") != 0 && strcmp(status, "created") != 0)
+                return berth_error(err, 0, "cannot exec in a %s container", status);
+        if ((ret = oci_process_validate(o->process, err)) < 0)
+                return berth_error_wrap(err, "exec process");
+        if (o->console_socket && (console_fd = console_socket_connect(o->console_socket, err)) < 0)
+                return console_fd;
+        if ((ret = spawn_exec(st, o, console_fd, &pid, err)) < 0)
+                return ret;
+        if (o->pid_file && (ret = pid_file_write(o->pid_file, pid, err)) < 0)
+                return ret;
+        *exit_code = o->detach ? 0 : wait_forwarding_signals(pid);
+        return 0;
+}

@@ -1,0 +1,200 @@
+#include "runtime/init.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/mount.h"
+#include "runtime/process.h"
+#include "runtime/sync.h"
+#include "oci/config.h"
+#include "util/util.h"
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+
+static int set_names(json_t *config, berth_error_t **err)
+{
+        const char *hostname = json_path_str(config, NULL, "hostname", NULL);
+        const char *domainname = json_path_str(config, NULL, "domainname", NULL);
+
+        if (hostname && sethostname(hostname, strlen(hostname)) < 0)
+                return berth_error(err, errno, "set hostname \"%s\"", hostname);
+        if (domainname && setdomainname(domainname, strlen(domainname)) < 0)
+                return berth_error(err, errno, "set domainname \"%s\"", domainname);
+        return 0;
+}
+
+/* /proc/sys is per-namespace for the keys allowed (checked at load), so
+ * the host's /proc reaches the container's values before pivot_root. */
+static int set_sysctls(json_t *sysctl, berth_error_t **err)
+{
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(sysctl, key, v) {
+                _cleanup_free_ char *path = xasprintf("/proc/sys/%s", key);
+                const char *value = json_is_string(v) ? json_string_value(v) : "";
+                for (char *p = path + 10; *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                if (write_file(path, value, strlen(value), err) < 0)
+                        return berth_error_wrap(err, "sysctl %s=%s", key, value);
+        }
+        return 0;
+}
+
+static int run_container_hooks(struct init_ctx *ctx, const char *kind, berth_error_t **err)
+{
+        json_t *hooks = json_path(ctx->config, "hooks", kind, NULL);
+        json_t *state;
+        int ret;
+
+        if (json_array_size(hooks) == 0)
+                return 0;
+        state = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion",
+                          json_path_str(ctx->config, "1.0.2", "ociVersion", NULL), "id",
+                          ctx->id, "status",
+                          strcmp(kind, "startContainer") == 0 ? "created" : "creating", "pid", (int)getpid(),
+                          "bundle", ctx->bundle ? ctx->bundle : "");
+        ret = hooks_run(hooks, kind, state, err);
+        json_decref(state);
+        return ret;
+}
+
+static int wait_for_start(struct init_ctx *ctx, berth_error_t **err)
+{
+        char byte;
+
+        if (ctx->start_fd < 0)
+                return sync_expect(ctx->sync_fd, SYNC_START, err);
+        /* exec.fifo opened O_RDONLY|O_NONBLOCK: poll() reports nothing until
+         * `start` opens it for writing and writes the byte */
+        for (;;) {
+                struct pollfd p = { .fd = ctx->start_fd, .events = POLLIN };
+                ssize_t n;
+                if (poll(&p, 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return berth_error(err, errno, "wait for start");
+                }
+                n = read(ctx->start_fd, &byte, 1);
+                if (n == 1)
+                        return 0;
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        return berth_error(err, errno, "read exec fifo");
+                if (n == 0)
+                        usleep(1000); /* writer came and went without data: wait for the next */
+        }
+}
+
+static int setup_namespaces(struct init_ctx *ctx, berth_error_t **err)
+{
+        int ret;
+
+        if (ctx->ns->create & CLONE_NEWUSER) {
+                /* the parent wrote the maps before GO: become root of the new namespace */
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        return berth_error(err, errno, "become root in the user namespace");
+        }
+        if ((ret = ns_join_all(ctx->ns, err)) < 0)
+                return ret;
+        /* after the parent moved us into the container's cgroup, so it is the root */
+        if ((ctx->ns->create & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+                return berth_error(err, errno, "create cgroup namespace");
+        return 0;
+}
+
+static int setup_container(struct init_ctx *ctx, berth_error_t **err)
+{
+        json_t *linux_ = json_object_get(ctx->config, "linux");
+        struct rootfs_ctx rctx = { .config = ctx->config, .rootfs = ctx->rootfs, .bundle = ctx->bundle,
+                                   .cgroup_path = ctx->cgroup_path };
+        int ret;
+
+        if ((ret = set_names(ctx->config, err)) < 0 || (ret = set_sysctls(json_object_get(linux_, "sysctl"), err)) < 0)
+                return ret;
+        if (json_array_size(json_path(ctx->config, "hooks", "prestart", NULL)) ||
+            json_array_size(json_path(ctx->config, "hooks", "createRuntime", NULL))) {
+                if (sync_send(ctx->sync_fd, SYNC_HOOKS, NULL) < 0)
+                        return berth_error(err, errno, "ask for hooks");
+                if ((ret = sync_expect(ctx->sync_fd, SYNC_HOOKS_DONE, err)) < 0)
+                        return ret;
+        }
+        rctx.userns = (ctx->ns->create & CLONE_NEWUSER) || (ctx->ns->n_join && ctx->ns->join[0].type == CLONE_NEWUSER);
+        if ((ret = rootfs_prepare(&rctx, err)) < 0)
+                return ret;
+        if ((ret = run_container_hooks(ctx, "createContainer", err)) < 0)
+                return ret;
+        if ((ret = rootfs_pivot(ctx->rootfs, ctx->no_pivot, err)) < 0)
+                return ret;
+        return rootfs_finish(ctx->config, err);
+}
+
+static int setup_process(struct init_ctx *ctx, char **program, berth_error_t **err)
+{
+        json_t *process = ctx->process;
+        int ret;
+
+        if ((ret = process_apply_rlimits(process, err)) < 0)
+                return ret;
+        if (json_is_true(json_object_get(process, "terminal"))) {
+                if (ctx->console_fd < 0)
+                        return berth_error(err, 0, "process.terminal is set but no console socket was given");
+                if ((ret = console_setup(ctx->console_fd, json_object_get(process, "consoleSize"), err)) < 0)
+                        return ret;
+                close(ctx->console_fd);
+                ctx->console_fd = -1;
+        } else if (!ctx->exec_only && setsid() < 0) {
+                return berth_error(err, errno, "setsid");
+        }
+        if ((ret = process_chdir(process, err)) < 0)
+                return ret;
+        if ((ret = process_apply_user_caps(process, err)) < 0)
+                return ret;
+        if ((ret = process_apply_no_new_privs(process, err)) < 0)
+                return ret;
+        if ((ret = process_find_program(process, program, err)) < 0)
+                return ret;
+        return process_cloexec_from(3 + ctx->keep_fds, err);
+}
+
+_Noreturn void init_main(struct init_ctx *ctx)
+{
+        _cleanup_error_ berth_error_t *err = NULL;
+        _cleanup_free_ char *program = NULL;
+        char **argv, **envp;
+        bool reported_ready = false;
+
+        /* the parent's handlers are not ours */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        if (sync_expect(ctx->sync_fd, SYNC_GO, &err) < 0)
+                _exit(1);
+        if (setup_namespaces(ctx, &err) < 0)
+                goto fail;
+        if (!ctx->exec_only && setup_container(ctx, &err) < 0)
+                goto fail;
+        if (setup_process(ctx, &program, &err) < 0)
+                goto fail;
+        if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0) {
+                berth_error(&err, errno, "report ready");
+                goto fail;
+        }
+        reported_ready = true;
+        if (!ctx->exec_only && wait_for_start(ctx, &err) < 0)
+                goto fail;
+        if (!ctx->exec_only && run_container_hooks(ctx, "startContainer", &err) < 0)
+                goto fail;
+        argv = process_argv(ctx->process);
+        envp = process_envp(ctx->process);
+        execve(program, argv, envp);
+        berth_error(&err, errno, "exec %s", program);
+fail:
+        sync_send_error(ctx->sync_fd, err);
+        /* after create returned nobody reads the socket: the container's
+         * stderr is the last place left to say why */
+        if (reported_ready)
+                dprintf(2, "berth-runtime: %s\n", err ? err->msg : "container setup failed");
+        _exit(127);
+}

@@ -1,0 +1,25 @@
+/* The container's first process, between clone and execve: joins and
+ * sets up namespaces, the rootfs, the process' identity, then waits for
+ * `start`.  Every failure goes back to the parent over sync_fd. */
+#pragma once
+#include "runtime/namespaces.h"
+#include <jansson.h>
+#include <stdbool.h>
+
+struct init_ctx {
+        json_t *config;
+        json_t *process;
+        const char *id;
+        const char *rootfs;
+        const char *bundle;
+        const char *cgroup_path;
+        struct ns_plan *ns;
+        int sync_fd;       /* child's end of the socketpair */
+        int start_fd;      /* exec.fifo read end (create), or -1: wait on sync_fd (run) */
+        int console_fd;    /* --console-socket connection, or -1 */
+        int keep_fds;      /* fds 3 .. 3+keep_fds-1 pass into the container */
+        bool no_pivot;
+        bool exec_only;    /* `exec`: join a running container, no rootfs setup */
+};
+
+_Noreturn void init_main(struct init_ctx *ctx);

@@ -1,0 +1,70 @@
+#include "runtime/sync.h"
+#include "util/util.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int sync_socketpair(int fds[2], berth_error_t **err)
+{
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+                return berth_error(err, errno, "socketpair");
+        return 0;
+}
+
+int sync_send(int fd, enum sync_type type, const char *text)
+{
+        struct sync_msg msg = { .type = (int)type };
+        size_t len = offsetof(struct sync_msg, text);
+
+        if (text) {
+                snprintf(msg.text, sizeof(msg.text), "%s", text);
+                len += strlen(msg.text) + 1;
+        }
+        for (;;) {
+                ssize_t n = send(fd, &msg, len, MSG_NOSIGNAL);
+                if (n >= 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -1;
+        }
+}
+
+int sync_recv(int fd, struct sync_msg *msg)
+{
+        ssize_t n;
+
+        memset(msg, 0, sizeof(*msg));
+        do
+                n = recv(fd, msg, sizeof(*msg) - 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -1;
+        if (n < (ssize_t)sizeof(int)) {
+                errno = 0;
+                return -1;
+        }
+        return 0;
+}
+
+int sync_expect(int fd, enum sync_type want, berth_error_t **err)
+{
+        struct sync_msg msg;
+
+        if (sync_recv(fd, &msg) < 0) {
+                if (errno == 0)
+                        return berth_error(err, 0, "container process exited during setup");
+                return berth_error(err, errno, "read from container process");
+        }
+        if (msg.type == SYNC_ERROR)
+                return berth_error(err, 0, "%s", msg.text);
+        if (msg.type != (int)want)
+                return berth_error(err, 0, "unexpected message %d from container process (wanted %d)", msg.type,
+                                   (int)want);
+        return 0;
+}
+
+void sync_send_error(int fd, berth_error_t *err)
+{
+        if (fd >= 0 && err)
+                sync_send(fd, SYNC_ERROR, err->msg);
+}
