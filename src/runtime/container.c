@@ -8,6 +8,7 @@
 #include "runtime/process.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
+#include "runtime/tty-proxy.h"
 #include "runtime/wait.h"
 #include "oci/config.h"
 #include "util/log.h"
@@ -19,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -35,6 +37,7 @@ struct creation {
         int sync_fd;     /* parent's end */
         int fifo_fd;     /* exec.fifo, read end for the child */
         int console_fd;
+        int proxy_fd;    /* foreground terminal: our end of the console socketpair */
 };
 
 static void creation_init(struct creation *c, const char *root, const char *id)
@@ -42,7 +45,7 @@ static void creation_init(struct creation *c, const char *root, const char *id)
         memset(c, 0, sizeof(*c));
         c->root = root;
         c->id = id;
-        c->sync_fd = c->fifo_fd = c->console_fd = -1;
+        c->sync_fd = c->fifo_fd = c->console_fd = c->proxy_fd = -1;
         c->ns.parent_pid_fd = c->ns.parent_time_fd = -1;
 }
 
@@ -61,7 +64,7 @@ static void creation_finish(struct creation *c, bool undo)
         if (c->cg)
                 cgroup_free(c->cg);
         ns_plan_close(&c->ns);
-        for (int *fd = &c->sync_fd; fd <= &c->console_fd; fd++)
+        for (int *fd = &c->sync_fd; fd <= &c->proxy_fd; fd++)
                 if (*fd >= 0) {
                         close(*fd);
                         *fd = -1;
@@ -146,11 +149,16 @@ static int drive_child(struct creation *c, berth_error_t **err)
 
         if ((c->ns.create & CLONE_NEWUSER) && (ret = ns_write_id_maps(c->pid, linux_, err)) < 0)
                 return ret;
+        if (sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
+                return berth_error(err, errno, "start container process");
+        /* on cgroup v1 the move waits for an RCU grace period (~10 ms here):
+         * the child builds its rootfs meanwhile and waits for CGROUP_DONE
+         * before anything of the container's runs */
         if (c->cg && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
                 return ret;
         if ((ret = process_set_oom_score_adj(c->pid, json_object_get(c->config, "process"), err)) < 0)
                 return ret;
-        if (sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
+        if (sync_send(c->sync_fd, SYNC_CGROUP_DONE, NULL) < 0)
                 return berth_error(err, errno, "start container process");
         for (;;) {
                 if (sync_recv(c->sync_fd, &msg) < 0)
@@ -226,6 +234,16 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
                 return ret;
         if (o->console_socket && (c->console_fd = console_socket_connect(o->console_socket, err)) < 0)
                 return c->console_fd;
+        if (!o->console_socket && json_is_true(json_path(c->config, "process", "terminal", NULL))) {
+                int pair[2];
+                if (with_fifo)
+                        return berth_error(err, 0, "process.terminal needs --console-socket when the runtime "
+                                           "does not stay in the foreground");
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+                        return berth_error(err, errno, "socketpair");
+                c->proxy_fd = pair[0];
+                c->console_fd = pair[1];
+        }
         c->st.cgroup_path = cgroup_resolve_path(json_path_str(linux_, "", "cgroupsPath", NULL), c->id);
         if ((ret = cgroup_create(c->st.cgroup_path, &c->cg, err)) < 0)
                 return ret;
@@ -327,7 +345,7 @@ int container_run(const char *root, const char *id, const struct create_opts *o,
                   berth_error_t **err)
 {
         struct creation c;
-        int ret;
+        int ret, master = -1;
 
         if (o->detach) {
                 if ((ret = container_create(root, id, o, err)) < 0)
@@ -343,11 +361,17 @@ int container_run(const char *root, const char *id, const struct create_opts *o,
                 ret = berth_error(err, errno, "start container \"%s\"", id);
         if (ret == 0)
                 ret = read_exec_result(c.sync_fd, err);
+        if (ret == 0 && c.proxy_fd >= 0 && (master = recv_fd(c.proxy_fd, err)) < 0)
+                ret = master;
         if (ret < 0) {
                 creation_finish(&c, true);
                 return ret;
         }
         run_poststart(root, &c.st, json_path(c.config, "hooks", "poststart", NULL));
+        if (master >= 0) {
+                tty_proxy_run(master);
+                close(master);
+        }
         *exit_code = wait_forwarding_signals(c.pid);
         c.pid = 0;
         c.made_state_dir = false;

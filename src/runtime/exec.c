@@ -7,12 +7,14 @@
 #include "runtime/sync.h"
 #include "runtime/console.h"
 #include "runtime/wait.h"
+#include "runtime/tty-proxy.h"
 #include "oci/config.h"
 #include "util/util.h"
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 /* Parent side: put the child in the cgroup, let it go, learn whether the
@@ -24,15 +26,17 @@ static int drive_exec_child(pid_t pid, int sync_fd, const struct container_state
         struct sync_msg msg;
         int ret = 0;
 
-        if (cg) {
+        if (sync_send(sync_fd, SYNC_GO, NULL) < 0)
+                ret = berth_error(err, errno, "start exec process");
+        if (ret == 0 && cg)
                 ret = cgroup_enter(cg, pid, err);
+        if (cg)
                 cgroup_free(cg);
-        }
         if (ret == 0)
                 ret = process_set_oom_score_adj(pid, process, err);
         if (ret < 0)
                 return ret;
-        if (sync_send(sync_fd, SYNC_GO, NULL) < 0)
+        if (sync_send(sync_fd, SYNC_CGROUP_DONE, NULL) < 0)
                 return berth_error(err, errno, "start exec process");
         if ((ret = sync_expect(sync_fd, SYNC_READY, err)) < 0)
                 return ret;
@@ -85,7 +89,7 @@ int container_exec(const char *root, const char *id, const struct exec_opts *o, 
                    berth_error_t **err)
 {
         _cleanup_state_ struct container_state *st = NULL;
-        _cleanup_close_ int console_fd = -1;
+        _cleanup_close_ int console_fd = -1, proxy_fd = -1;
         const char *status;
         pid_t pid;
         int ret;
@@ -99,10 +103,29 @@ int container_exec(const char *root, const char *id, const struct exec_opts *o, 
                 return berth_error_wrap(err, "exec process");
         if (o->console_socket && (console_fd = console_socket_connect(o->console_socket, err)) < 0)
                 return console_fd;
+        if (!o->console_socket && json_is_true(json_object_get(o->process, "terminal"))) {
+                int pair[2];
+                if (o->detach)
+                        return berth_error(err, 0, "a terminal for a detached exec needs --console-socket");
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+                        return berth_error(err, errno, "socketpair");
+                proxy_fd = pair[0];
+                console_fd = pair[1];
+        }
         if ((ret = spawn_exec(st, o, console_fd, &pid, err)) < 0)
                 return ret;
         if (o->pid_file && (ret = pid_file_write(o->pid_file, pid, err)) < 0)
                 return ret;
+        if (proxy_fd >= 0) {
+                int master = recv_fd(proxy_fd, err);
+                if (master < 0) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        return master;
+                }
+                tty_proxy_run(master);
+                close(master);
+        }
         *exit_code = o->detach ? 0 : wait_forwarding_signals(pid);
         return 0;
 }

@@ -61,12 +61,35 @@ static int run_container_hooks(struct init_ctx *ctx, const char *kind, berth_err
         return ret;
 }
 
+/* Wait for `want` from the parent.  SYNC_CGROUP_DONE may arrive in between
+ * any other exchange, since the parent moves us into the cgroup (a slow
+ * operation on cgroup v1) while we set up. */
+static int wait_parent(struct init_ctx *ctx, enum sync_type want, berth_error_t **err)
+{
+        struct sync_msg msg;
+
+        if (want == SYNC_CGROUP_DONE && ctx->in_cgroup)
+                return 0;
+        for (;;) {
+                if (sync_recv(ctx->sync_fd, &msg) < 0)
+                        return berth_error(err, errno, "parent runtime went away");
+                if (msg.type == SYNC_ERROR)
+                        return berth_error(err, 0, "%s", msg.text);
+                if (msg.type == SYNC_CGROUP_DONE)
+                        ctx->in_cgroup = true;
+                if (msg.type == (int)want)
+                        return 0;
+                if (msg.type != SYNC_CGROUP_DONE)
+                        return berth_error(err, 0, "unexpected message %d from the runtime", msg.type);
+        }
+}
+
 static int wait_for_start(struct init_ctx *ctx, berth_error_t **err)
 {
         char byte;
 
         if (ctx->start_fd < 0)
-                return sync_expect(ctx->sync_fd, SYNC_START, err);
+                return wait_parent(ctx, SYNC_START, err);
         /* exec.fifo opened O_RDONLY|O_NONBLOCK: poll() reports nothing until
          * `start` opens it for writing and writes the byte */
         for (;;) {
@@ -89,19 +112,12 @@ static int wait_for_start(struct init_ctx *ctx, berth_error_t **err)
 
 static int setup_namespaces(struct init_ctx *ctx, berth_error_t **err)
 {
-        int ret;
-
         if (ctx->ns->create & CLONE_NEWUSER) {
                 /* the parent wrote the maps before GO: become root of the new namespace */
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                         return berth_error(err, errno, "become root in the user namespace");
         }
-        if ((ret = ns_join_all(ctx->ns, err)) < 0)
-                return ret;
-        /* after the parent moved us into the container's cgroup, so it is the root */
-        if ((ctx->ns->create & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-                return berth_error(err, errno, "create cgroup namespace");
-        return 0;
+        return ns_join_all(ctx->ns, err);
 }
 
 static int setup_container(struct init_ctx *ctx, berth_error_t **err)
@@ -117,7 +133,7 @@ static int setup_container(struct init_ctx *ctx, berth_error_t **err)
             json_array_size(json_path(ctx->config, "hooks", "createRuntime", NULL))) {
                 if (sync_send(ctx->sync_fd, SYNC_HOOKS, NULL) < 0)
                         return berth_error(err, errno, "ask for hooks");
-                if ((ret = sync_expect(ctx->sync_fd, SYNC_HOOKS_DONE, err)) < 0)
+                if ((ret = wait_parent(ctx, SYNC_HOOKS_DONE, err)) < 0)
                         return ret;
         }
         rctx.userns = (ctx->ns->create & CLONE_NEWUSER) || (ctx->ns->n_join && ctx->ns->join[0].type == CLONE_NEWUSER);
@@ -135,6 +151,12 @@ static int setup_process(struct init_ctx *ctx, char **program, berth_error_t **e
         json_t *process = ctx->process;
         int ret;
 
+        /* limits must hold before any code of the container's runs, and the
+         * cgroup namespace is rooted where we sit when it is made */
+        if ((ret = wait_parent(ctx, SYNC_CGROUP_DONE, err)) < 0)
+                return ret;
+        if ((ctx->ns->create & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+                return berth_error(err, errno, "create cgroup namespace");
         if ((ret = process_apply_rlimits(process, err)) < 0)
                 return ret;
         if (json_is_true(json_object_get(process, "terminal"))) {

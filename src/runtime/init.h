@@ -19,6 +19,7 @@ struct init_ctx {
         int console_fd;    /* --console-socket connection, or -1 */
         int keep_fds;      /* fds 3 .. 3+keep_fds-1 pass into the container */
         bool no_pivot;
+        bool in_cgroup;    /* SYNC_CGROUP_DONE seen */
         bool exec_only;    /* `exec`: join a running container, no rootfs setup */
 };
 
