@@ -61,6 +61,27 @@ else
 	echo "FAIL [asan] build"; tail -30 "$logdir/asan-build.log"; failed=$((failed + 1))
 fi
 
+echo "== fuzz targets (libFuzzer, ${FUZZ_SECONDS:=20} s each)"
+if [[ ! -f build-fuzz/build.ninja ]]; then
+	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+		--buildtype=debug >"$logdir/fuzz-setup.log" 2>&1
+fi
+if ninja -C build-fuzz >"$logdir/fuzz-build.log" 2>&1; then
+	for f in build-fuzz/tests/fuzz/fuzz-*; do
+		[[ -x $f && ! -d $f ]] || continue
+		name=$(basename "$f")
+		corpus=$(mktemp -d "$logdir/$name.XXXXXX")
+		if "$f" -max_total_time="$FUZZ_SECONDS" "$corpus" "tests/fuzz/corpus/${name#fuzz-}" \
+			>"$logdir/$name.log" 2>&1; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1)); echo "FAIL [fuzz] $name"; tail -30 "$logdir/$name.log"
+		fi
+	done
+else
+	echo "FAIL [fuzz] build"; tail -30 "$logdir/fuzz-build.log"; failed=$((failed + 1))
+fi
+
 echo "== integration tests (berth-runtime)"
 tests/integration/run.sh >"$logdir/integration.tap" 2>"$logdir/integration.err"
 count_tap integration "$logdir/integration.tap"

@@ -84,7 +84,7 @@ static int cmd_create_or_run(int argc, char **argv, bool run)
                 return -1;
         /* systemd socket activation: pass LISTEN_FDS on like --preserve-fds */
         if (getenv("LISTEN_FDS") && parse_ll(getenv("LISTEN_FDS")) > 0)
-                o.preserve_fds += (int)parse_ll(getenv("LISTEN_FDS"));
+                o.listen_fds = (int)parse_ll(getenv("LISTEN_FDS"));
         if (!run)
                 return container_create(g.root, id, &o, &error);
         if (container_run(g.root, id, &o, &code, &error) < 0)

@@ -98,6 +98,35 @@ static int resolve_bundle(struct creation *c, const char *bundle, berth_error_t 
         return 0;
 }
 
+/* Socket activation (systemd): the first listen_fds fds after stdio pass
+ * through, and the program learns of them the usual way. */
+static void add_listen_fds(json_t *process, int listen_fds)
+{
+        json_t *env = json_object_get(process, "env");
+
+        if (listen_fds <= 0)
+                return;
+        if (!json_is_array(env))
+                json_object_set_new(process, "env", env = json_array());
+        json_array_append_new(env, json_sprintf("LISTEN_FDS=%d", listen_fds));
+        json_array_append_new(env, json_string("LISTEN_PID=1"));
+}
+
+/* Labels for security modules the host lacks are accepted, as with runc on
+ * such hosts, but the user should know they do nothing here. */
+static void warn_unused_lsm(json_t *process)
+{
+        const char *apparmor = json_path_str(process, "", "apparmorProfile", NULL);
+        const char *selinux = json_path_str(process, "", "selinuxLabel", NULL);
+
+        if (apparmor[0])
+                berth_warn("process.apparmorProfile \"%s\" ignored: AppArmor profiles are not applied by this runtime",
+                           apparmor);
+        if (selinux[0])
+                berth_warn("process.selinuxLabel \"%s\" ignored: SELinux labels are not applied by this runtime",
+                           selinux);
+}
+
 static int make_state_dir(struct creation *c, bool with_fifo, berth_error_t **err)
 {
         _cleanup_free_ char *dir = state_dir(c->root, c->id);
@@ -185,7 +214,7 @@ static int spawn_init(struct creation *c, const struct create_opts *o, berth_err
         struct init_ctx ctx = {
                 .config = c->config, .process = json_object_get(c->config, "process"), .id = c->id,
                 .rootfs = c->st.rootfs, .bundle = c->st.bundle, .cgroup_path = c->st.cgroup_path, .ns = &c->ns,
-                .start_fd = c->fifo_fd, .console_fd = c->console_fd, .keep_fds = o->preserve_fds,
+                .start_fd = c->fifo_fd, .console_fd = c->console_fd, .keep_fds = o->preserve_fds + o->listen_fds,
                 .no_pivot = o->no_pivot,
         };
         int fds[2], saved[2], ret;
@@ -228,6 +257,8 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
         if ((ret = resolve_bundle(c, o->bundle, err)) < 0)
                 return ret;
         linux_ = json_object_get(c->config, "linux");
+        add_listen_fds(json_object_get(c->config, "process"), o->listen_fds);
+        warn_unused_lsm(json_object_get(c->config, "process"));
         if ((ret = ns_plan_build(json_object_get(linux_, "namespaces"), &c->ns, err)) < 0)
                 return ret;
         if ((ret = make_state_dir(c, with_fifo, err)) < 0)

@@ -12,6 +12,7 @@ struct create_opts {
         const char *pid_file;
         const char *console_socket;
         int preserve_fds;
+        int listen_fds;             /* socket activation: fds 3.. passed, LISTEN_FDS set inside */
         bool no_pivot;
         bool no_new_keyring;
         bool detach;                /* run: return after start */
