@@ -111,6 +111,8 @@ int cg_json_dev_entry(json_t *e, const char *list, const char *key, int64_t *maj
 int cg_json_hugepage(json_t *e, const char **size, int64_t *limit, berth_error_t **err);
 
 /* cgroup-v1.c */
+/* Record the v1 hierarchies mounted under root (from mountinfo). */
+void cg_v1_discover(struct cg_host *h, const char *root);
 int cg_v1_create(struct cgroup *cg, size_t i, int *first_new, berth_error_t **err);
 int cg_v1_memory(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_v1_cpu(int fd, const struct cg_resources *r, berth_error_t **err);
@@ -124,6 +126,8 @@ bool cg_v1_is_frozen(int fd);
 int cg_v1_stats(const struct cgroup *cg, struct cgroup_stats *st, berth_error_t **err);
 
 /* cgroup-v2.c */
+/* Controllers a cgroup2 directory offers, as a CG_BIT mask. */
+unsigned cg_v2_controllers(int fd);
 int cg_v2_create(struct cgroup *cg, int *first_new, berth_error_t **err);
 int cg_v2_memory(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_v2_cpu(int fd, const struct cg_resources *r, berth_error_t **err);
@@ -139,19 +143,25 @@ int cg_v2_stats(int fd, struct cgroup_stats *st, berth_error_t **err);
 int cg_set_cpuset(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_set_pids(int fd, const struct cg_resources *r, berth_error_t **err);
 
-/* Directory walking for create/rollback/destroy. */
-/* mkdir every component of rel under rootfd; returns an open fd of the
- * leaf.  *first_new is the index of the first component this call made,
- * or -1.  hook, when set, runs on each directory after it is reached (the
- * v1 cpuset copy, the v2 subtree_control write); parentfd is -1 at root. */
+/* ---- directories: create, roll back, destroy ---- */
+
+/* Optional per-level callbacks for cg_mkdir_path: at_parent runs on each
+ * existing ancestor before its child is made (v2: subtree_control),
+ * at_child on each level once it exists (v1: cpuset.cpus/mems copy).
+ * parentfd may be the O_PATH hierarchy root. */
 struct cg_walk_hook {
-        int (*at_parent)(int parentfd, void *data, berth_error_t **err); /* before mkdir of a child */
+        int (*at_parent)(int parentfd, void *data, berth_error_t **err);
         int (*at_child)(int parentfd, int childfd, bool created, void *data, berth_error_t **err);
         void *data;
 };
+/* mkdir every missing component of rel under rootfd (existing ones are
+ * reused) and return an open fd of the leaf.  *first_new is the index of
+ * the first component this call made, or -1; set even on failure, for
+ * cg_rmdir_created. */
 int cg_mkdir_path(int rootfd, const char *rel, const struct cg_walk_hook *hook, int *first_new,
                   berth_error_t **err);
 /* Undo cg_mkdir_path: rmdir components first_new..last, deepest first. */
 void cg_rmdir_created(int rootfd, const char *rel, int first_new);
-/* rmdir rel and every child cgroup, retrying EBUSY for about a second. */
-int cg_rmdir_tree(int rootfd, const char *rel, berth_error_t **err);
+/* rmdir rel and every child cgroup, retrying EBUSY until the deadline
+ * (cg_now_ms() clock). */
+int cg_rmdir_tree(int rootfd, const char *rel, uint64_t deadline, berth_error_t **err);

@@ -6,57 +6,163 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+/* ---- discovery: the hierarchies in /proc/self/mountinfo ---- */
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+        char *w = s;
+
+        for (char *r = s; *r; r++, w++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+                    r[3] >= '0' && r[3] <= '7') {
+                        *w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else {
+                        *w = *r;
+                }
+        }
+        *w = '\0';
+}
+
+static bool path_under(const char *path, const char *root)
+{
+        size_t n = strlen(root);
+
+        return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Controllers named in a v1 mount's super options ("rw,cpu,cpuacct");
+ * *named is set for "name=systemd"-style hierarchies. */
+static unsigned v1_ctrls_of(char *opts, bool *named)
+{
+        unsigned mask = 0;
+        char *opt;
+
+        *named = false;
+        while ((opt = strsep(&opts, ",")) != NULL) {
+                int c = cg_ctrl_by_name(opt, false);
+
+                if (c >= 0)
+                        mask |= CG_BIT(c);
+                else if (str_has_prefix(opt, "name="))
+                        *named = true;
+        }
+        return mask;
+}
+
+static bool have_dev(const struct cg_host *h, const dev_t *devs, dev_t dev)
+{
+        for (size_t i = 0; i < h->n_v1; i++)
+                if (devs[i] == dev)
+                        return true;
+        return false;
+}
+
+/* One mountinfo line: "id parent maj:min root mountpoint opts... - fstype
+ * source superopts".  Records v1 hierarchies mounted under the root; the
+ * same hierarchy bind-mounted twice (same maj:min) is kept once. */
+static void parse_mount_line(char *line, const char *root, struct cg_host *h, dev_t **devs)
+{
+        char *sep = strstr(line, " - "), *tail, *fields[5], *fstype, *opts;
+        unsigned maj, min;
+        unsigned ctrls;
+        bool named;
+        int fd;
+
+        if (sep == NULL)
+                return;
+        *sep = '\0';
+        tail = sep + 3;
+        fstype = strsep(&tail, " ");
+        strsep(&tail, " "); /* source */
+        opts = strsep(&tail, " ");
+        if (fstype == NULL || opts == NULL || strcmp(fstype, "cgroup") != 0)
+                return;
+        for (int i = 0; i < 5; i++)
+                if ((fields[i] = strsep(&line, " ")) == NULL)
+                        return;
+        unescape_octal(fields[4]);
+        if (!path_under(fields[4], root) || sscanf(fields[2], "%u:%u", &maj, &min) != 2)
+                return;
+        ctrls = v1_ctrls_of(opts, &named);
+        if ((ctrls == 0 && !named) || have_dev(h, *devs, makedev(maj, min)))
+                return;
+        fd = open(fields[4], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        h->v1 = xrealloc(h->v1, (h->n_v1 + 1) * sizeof(*h->v1));
+        *devs = xrealloc(*devs, (h->n_v1 + 1) * sizeof(**devs));
+        (*devs)[h->n_v1] = makedev(maj, min);
+        h->v1[h->n_v1++] = (struct cg_hierarchy){ xstrdup(fields[4]), ctrls, fd };
+}
+
+void cg_v1_discover(struct cg_host *h, const char *root)
+{
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ dev_t *devs = NULL;
+        char *p, *line;
+
+        if (read_file("/proc/self/mountinfo", &buf, NULL, NULL) < 0)
+                return;
+        p = buf;
+        while ((line = strsep(&p, "\n")) != NULL)
+                parse_mount_line(line, root, h, &devs);
+}
 
 /* ---- creation ---- */
 
 /* A new v1 cpuset cgroup starts with empty cpuset.cpus and cpuset.mems and
- * refuses tasks until both are set, so each level copies its parent's;
- * existing levels that are empty (half-made by someone) are fixed too. */
-struct cpuset_walk {
-        char cpus[4096], mems[4096]; /* the parent's, as we walk down */
+ * refuses tasks until both are set, so each new level copies its
+ * parent's; an existing level left empty (someone died half-way) is
+ * fixed the same way.  The parent's values are read only when needed. */
+struct cpuset_vals {
+        char cpus[4096], mems[4096];
         bool loaded;
 };
 
-static int cpuset_fill(int fd, const char *file, char *have, size_t size, const char *parent,
-                       bool created, berth_error_t **err)
+static int cpuset_read(int fd, struct cpuset_vals *v, berth_error_t **err)
 {
-        int ret;
+        int ret = cg_read(fd, "cpuset.cpus", v->cpus, sizeof(v->cpus), err);
 
-        if (!created && (ret = cg_read(fd, file, have, size, err)) < 0)
-                return ret;
-        if (!created && *have)
-                return 0;
-        ret = cg_write(fd, file, parent, err);
         if (ret == 0)
-                snprintf(have, size, "%s", parent);
+                ret = cg_read(fd, "cpuset.mems", v->mems, sizeof(v->mems), err);
+        v->loaded = ret == 0;
         return ret;
 }
 
+/* data: the parent's values as we walk down (loaded lazily). */
 static int cpuset_inherit(int parentfd, int childfd, bool created, void *data, berth_error_t **err)
 {
-        struct cpuset_walk *w = data;
-        char cpus[sizeof(w->cpus)] = "", mems[sizeof(w->mems)] = "";
+        struct cpuset_vals *parent = data, own = { .loaded = true };
         int ret;
 
-        if (!w->loaded) {
-                if ((ret = cg_read(parentfd, "cpuset.cpus", w->cpus, sizeof(w->cpus), err)) < 0 ||
-                    (ret = cg_read(parentfd, "cpuset.mems", w->mems, sizeof(w->mems), err)) < 0)
-                        return ret;
-                w->loaded = true;
-        }
-        if ((ret = cpuset_fill(childfd, "cpuset.cpus", cpus, sizeof(cpus), w->cpus, created, err)) < 0 ||
-            (ret = cpuset_fill(childfd, "cpuset.mems", mems, sizeof(mems), w->mems, created, err)) < 0)
+        if (!created && (ret = cpuset_read(childfd, &own, err)) < 0)
                 return ret;
-        memcpy(w->cpus, cpus, sizeof(cpus));
-        memcpy(w->mems, mems, sizeof(mems));
+        if (own.cpus[0] && own.mems[0]) {
+                *parent = own; /* the next level inherits from this one */
+                return 0;
+        }
+        if (!parent->loaded && (ret = cpuset_read(parentfd, parent, err)) < 0)
+                return ret;
+        if (!own.cpus[0] && (ret = cg_write(childfd, "cpuset.cpus", parent->cpus, err)) < 0)
+                return ret;
+        if (!own.mems[0] && (ret = cg_write(childfd, "cpuset.mems", parent->mems, err)) < 0)
+                return ret;
+        if (own.cpus[0])
+                memcpy(parent->cpus, own.cpus, sizeof(own.cpus));
+        if (own.mems[0])
+                memcpy(parent->mems, own.mems, sizeof(own.mems));
         return 0;
 }
 
 int cg_v1_create(struct cgroup *cg, size_t i, int *first_new, berth_error_t **err)
 {
         const struct cg_hierarchy *hier = &cg->host->v1[i];
-        struct cpuset_walk w = { .loaded = false };
+        struct cpuset_vals w = { .loaded = false };
         struct cg_walk_hook hook = { .at_child = cpuset_inherit, .data = &w };
         bool cpuset = hier->ctrls & CG_BIT(CG_CPUSET);
         int fd = cg_mkdir_path(hier->rootfd, cg->rel, cpuset ? &hook : NULL, first_new, err);
@@ -152,7 +258,8 @@ static int v1_cfs(int fd, struct cg_i64 quota, struct cg_i64 period, berth_error
                 if (ret < 0 && (ret != -EINVAL || !quota.set))
                         return ret;
                 period_pending = ret < 0;
-                berth_error_free(err);
+                if (period_pending)
+                        berth_error_free(err);
         }
         if (!quota.set)
                 return 0;
@@ -310,7 +417,7 @@ static int parse_dev_rule(json_t *e, struct dev_rule *d, berth_error_t **err)
         d->minor = json_is_integer(min) ? json_integer_value(min) : -1;
         if (d->access == NULL || *d->access == '\0')
                 d->access = "rwm";
-        if (!strchr("abc", d->type) || (type && strlen(type) != 1) ||
+        if (!strchr("abc", d->type) || (type && *type && strlen(type) != 1) ||
             strspn(d->access, "rwm") != strlen(d->access))
                 return berth_error(err, 0, "devices: bad rule type \"%s\" access \"%s\"",
                                    type ? type : "", d->access);

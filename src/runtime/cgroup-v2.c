@@ -8,6 +8,25 @@
 #include <string.h>
 #include <unistd.h>
 
+/* ---- discovery ---- */
+
+/* Controllers a cgroup2 directory offers (cgroup.controllers). */
+unsigned cg_v2_controllers(int fd)
+{
+        char buf[512], *p = buf, *tok;
+        unsigned mask = 0;
+
+        if (cg_read(fd, "cgroup.controllers", buf, sizeof(buf), NULL) < 0)
+                return 0;
+        while ((tok = strsep(&p, " ")) != NULL) {
+                int c = cg_ctrl_by_name(tok, true);
+
+                if (c >= 0)
+                        mask |= CG_BIT(c);
+        }
+        return mask;
+}
+
 /* ---- creation ---- */
 
 /* What a container may need; enabled when the host's cgroup2 offers it. */
@@ -24,20 +43,40 @@ static void subtree_list(unsigned avail, char *buf, size_t size)
                                               cg_ctrl_name(wanted[i], true));
 }
 
+struct subtree_walk {
+        char list[128]; /* "+cpu +memory ..." */
+        bool at_root;
+};
+
+/* A non-root cgroup with processes of its own must not get controllers:
+ * the kernel refuses domain ones (EBUSY) but accepts threaded ones (cpu,
+ * pids, cpuset), which turns it into a thread root and makes every new
+ * child "domain invalid" (EOPNOTSUPP on joining). */
+static bool has_own_tasks(int fd)
+{
+        char buf[16];
+
+        return cg_read(fd, "cgroup.procs", buf, sizeof(buf), NULL) < 0 || buf[0] != '\0';
+}
+
 /* One write enables them all.  If the kernel refuses one (cpu while a
  * realtime task sits in a non-root cgroup, say), the write fails as a
  * whole: then enable them one by one and let the refused ones go, as runc
  * does; a limit on a missing controller fails later, naming its file. */
 static int enable_controllers(int parentfd, void *data, berth_error_t **err)
 {
-        const char *list = data;
+        struct subtree_walk *w = data;
         _cleanup_free_ char *copy = NULL;
+        bool root = w->at_root;
         char *p, *tok;
 
         (void)err;
-        if (*list == '\0' || cg_write(parentfd, "cgroup.subtree_control", list, NULL) == 0)
+        w->at_root = false;
+        if (w->list[0] == '\0' || (!root && has_own_tasks(parentfd)))
                 return 0;
-        p = copy = xstrdup(list);
+        if (cg_write(parentfd, "cgroup.subtree_control", w->list, NULL) == 0)
+                return 0;
+        p = copy = xstrdup(w->list);
         while ((tok = strsep(&p, " ")) != NULL)
                 cg_write(parentfd, "cgroup.subtree_control", tok, NULL);
         return 0;
@@ -46,11 +85,11 @@ static int enable_controllers(int parentfd, void *data, berth_error_t **err)
 int cg_v2_create(struct cgroup *cg, int *first_new, berth_error_t **err)
 {
         const struct cg_host *h = cg->host;
-        char list[128];
-        struct cg_walk_hook hook = { .at_parent = enable_controllers, .data = list };
+        struct subtree_walk w = { .at_root = true };
+        struct cg_walk_hook hook = { .at_parent = enable_controllers, .data = &w };
         int fd;
 
-        subtree_list(h->unified_ctrls, list, sizeof(list));
+        subtree_list(h->unified_ctrls, w.list, sizeof(w.list));
         fd = cg_mkdir_path(h->unified_rootfd, cg->rel, &hook, first_new, err);
         if (fd < 0)
                 return berth_error_wrap(err, "%s", h->unified_path);

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 
 #define CG_DEFAULT_ROOT "/sys/fs/cgroup"
 #define CG_PARENT "berth"
+#define CG_RMDIR_TIMEOUT_MS 1000
 
 /* ---- controller names ---- */
 
@@ -91,126 +91,6 @@ enum cgroup_mode cgroup_mode(void)
         return detected_mode;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-        char *w = s;
-
-        for (char *r = s; *r; r++, w++) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-                    r[3] >= '0' && r[3] <= '7') {
-                        *w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-                        r += 3;
-                } else {
-                        *w = *r;
-                }
-        }
-        *w = '\0';
-}
-
-static bool path_under(const char *path, const char *root)
-{
-        size_t n = strlen(root);
-
-        return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* Controllers named in a v1 mount's super options ("rw,cpu,cpuacct");
- * *named is set for "name=systemd"-style hierarchies. */
-static unsigned v1_ctrls_of(char *opts, bool *named)
-{
-        unsigned mask = 0;
-        char *opt;
-
-        *named = false;
-        while ((opt = strsep(&opts, ",")) != NULL) {
-                int c = cg_ctrl_by_name(opt, false);
-
-                if (c >= 0)
-                        mask |= CG_BIT(c);
-                else if (str_has_prefix(opt, "name="))
-                        *named = true;
-        }
-        return mask;
-}
-
-static bool have_dev(const struct cg_host *h, const dev_t *devs, dev_t dev)
-{
-        for (size_t i = 0; i < h->n_v1; i++)
-                if (devs[i] == dev)
-                        return true;
-        return false;
-}
-
-/* One mountinfo line: "id parent maj:min root mountpoint opts... - fstype
- * source superopts".  Records v1 hierarchies mounted under the root; the
- * same hierarchy bind-mounted twice (same maj:min) is kept once. */
-static void parse_mount_line(char *line, const char *root, struct cg_host *h, dev_t **devs)
-{
-        char *sep = strstr(line, " - "), *tail, *fields[5], *fstype, *opts;
-        unsigned maj, min;
-        unsigned ctrls;
-        bool named;
-        int fd;
-
-        if (sep == NULL)
-                return;
-        *sep = '\0';
-        tail = sep + 3;
-        fstype = strsep(&tail, " ");
-        strsep(&tail, " "); /* source */
-        opts = strsep(&tail, " ");
-        if (fstype == NULL || opts == NULL || strcmp(fstype, "cgroup") != 0)
-                return;
-        for (int i = 0; i < 5; i++)
-                if ((fields[i] = strsep(&line, " ")) == NULL)
-                        return;
-        unescape_octal(fields[4]);
-        if (!path_under(fields[4], root) || sscanf(fields[2], "%u:%u", &maj, &min) != 2)
-                return;
-        ctrls = v1_ctrls_of(opts, &named);
-        if ((ctrls == 0 && !named) || have_dev(h, *devs, makedev(maj, min)))
-                return;
-        fd = open(fields[4], O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        h->v1 = xrealloc(h->v1, (h->n_v1 + 1) * sizeof(*h->v1));
-        *devs = xrealloc(*devs, (h->n_v1 + 1) * sizeof(**devs));
-        (*devs)[h->n_v1] = makedev(maj, min);
-        h->v1[h->n_v1++] = (struct cg_hierarchy){ xstrdup(fields[4]), ctrls, fd };
-}
-
-static void discover_v1(struct cg_host *h, const char *root)
-{
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_free_ dev_t *devs = NULL;
-        char *p, *line;
-
-        if (read_file("/proc/self/mountinfo", &buf, NULL, NULL) < 0)
-                return;
-        p = buf;
-        while ((line = strsep(&p, "\n")) != NULL)
-                parse_mount_line(line, root, h, &devs);
-}
-
-/* Controllers the cgroup2 root offers, minus those a v1 hierarchy holds
- * (on hybrid hosts a controller lives in exactly one of them). */
-static unsigned unified_ctrls(int rootfd, unsigned v1_mask)
-{
-        char buf[512], *p = buf, *tok;
-        unsigned mask = 0;
-
-        if (cg_read(rootfd, "cgroup.controllers", buf, sizeof(buf), NULL) < 0)
-                return 0;
-        while ((tok = strsep(&p, " ")) != NULL) {
-                int c = cg_ctrl_by_name(tok, true);
-
-                if (c >= 0)
-                        mask |= CG_BIT(c);
-        }
-        return mask & ~v1_mask;
-}
-
 static struct cg_host host;
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
@@ -223,7 +103,7 @@ static void discover_host(void)
         host.mode = cgroup_mode();
         host.unified_rootfd = -1;
         if (host.mode != CGROUP_MODE_V2)
-                discover_v1(&host, root);
+                cg_v1_discover(&host, root);
         for (size_t i = 0; i < host.n_v1; i++)
                 v1_mask |= host.v1[i].ctrls;
         if (host.mode == CGROUP_MODE_V1)
@@ -232,7 +112,7 @@ static void discover_host(void)
         host.unified_rootfd = open(unified, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (host.unified_rootfd < 0)
                 return;
-        host.unified_ctrls = unified_ctrls(host.unified_rootfd, v1_mask);
+        host.unified_ctrls = cg_v2_controllers(host.unified_rootfd) & ~v1_mask;
         host.unified_path = steal_pointer(&unified);
 }
 
@@ -482,11 +362,15 @@ int cg_read_keyed(int dirfd, const char *file, const char *key, uint64_t *out, b
 
 int cg_write_optional(int dirfd, const char *file, int64_t v, berth_error_t **err)
 {
-        if (faccessat(dirfd, file, F_OK, 0) == 0)
-                return cg_write_i64(dirfd, file, v, err);
-        if (v == 0)
+        int ret = cg_write_i64(dirfd, file, v, err);
+
+        if (ret != -ENOENT)
+                return ret;
+        if (v == 0) {
+                berth_error_free(err);
                 return 0;
-        return berth_error(err, 0, "write %s=%" PRId64 ": not supported by this kernel", file, v);
+        }
+        return berth_error(err, 0, "write %s=%" PRId64 ": not supported by this kernel (no such file)", file, v);
 }
 
 int cg_stat(int dirfd, const char *file, const char *key, uint64_t *out, berth_error_t **err)
@@ -528,18 +412,43 @@ uint64_t cg_now_ms(void)
 
 /* ---- directory walking ---- */
 
-int cg_mkdir_path(int rootfd, const char *rel, const struct cg_walk_hook *hook, int *first_new,
-                  berth_error_t **err)
+static int count_components(const char *rel)
+{
+        int n = 1;
+
+        for (; *rel; rel++)
+                n += *rel == '/';
+        return n;
+}
+
+/* Without a hook only the leaf matters, and its parent usually exists
+ * ("berth"): one mkdirat does it.  -ENOENT (err untouched) when a parent
+ * is missing, so the caller walks. */
+static int mkdir_leaf(int rootfd, const char *rel, int *first_new, berth_error_t **err)
+{
+        int fd;
+
+        if (mkdirat(rootfd, rel, 0755) == 0)
+                *first_new = count_components(rel) - 1;
+        else if (errno == ENOENT)
+                return -ENOENT;
+        else if (errno != EEXIST)
+                return berth_error(err, errno, "mkdir %s", rel);
+        fd = openat(rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd >= 0 ? fd : berth_error(err, errno, "open %s", rel);
+}
+
+/* One level at a time, so hooks see every parent and child. */
+static int mkdir_walk(int rootfd, const char *rel, const struct cg_walk_hook *hook, int *first_new,
+                      berth_error_t **err)
 {
         _cleanup_free_ char *copy = xstrdup(rel);
-        _cleanup_close_ int cur = open_dir(rootfd, "");
+        _cleanup_close_ int owned = -1; /* cur, once below the root */
+        int cur = rootfd, ret;
         char *p = copy, *comp;
-        int ret;
 
-        *first_new = -1;
-        if (cur < 0)
-                return berth_error(err, errno, "open cgroup root");
-        for (int idx = 0; (comp = strsep(&p, "/")) != NULL && *comp; idx++) {
+        for (int idx = 0; (comp = strsep(&p, "/")) != NULL; idx++) {
+                int len = (int)(comp - copy + strlen(comp));
                 _cleanup_close_ int child = -1;
                 bool created;
 
@@ -547,18 +456,34 @@ int cg_mkdir_path(int rootfd, const char *rel, const struct cg_walk_hook *hook, 
                         return ret;
                 created = mkdirat(cur, comp, 0755) == 0;
                 if (!created && errno != EEXIST)
-                        return berth_error(err, errno, "mkdir %.*s", (int)(comp - copy + strlen(comp)), rel);
+                        return berth_error(err, errno, "mkdir %.*s", len, rel);
                 if (created && *first_new < 0)
                         *first_new = idx;
                 child = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (child < 0)
-                        return berth_error(err, errno, "open %.*s", (int)(comp - copy + strlen(comp)), rel);
+                        return berth_error(err, errno, "open %.*s", len, rel);
                 if (hook && hook->at_child && (ret = hook->at_child(cur, child, created, hook->data, err)) < 0)
                         return ret;
-                close(cur);
-                cur = steal_fd(&child);
+                if (owned >= 0)
+                        close(owned);
+                cur = owned = steal_fd(&child);
         }
-        return steal_fd(&cur);
+        return steal_fd(&owned);
+}
+
+int cg_mkdir_path(int rootfd, const char *rel, const struct cg_walk_hook *hook, int *first_new,
+                  berth_error_t **err)
+{
+        int fd;
+
+        *first_new = -1;
+        if (*rel == '\0') {
+                fd = open_dir(rootfd, rel);
+                return fd >= 0 ? fd : berth_error(err, errno, "open cgroup root");
+        }
+        if (hook == NULL && (fd = mkdir_leaf(rootfd, rel, first_new, err)) != -ENOENT)
+                return fd;
+        return mkdir_walk(rootfd, rel, hook, first_new, err);
 }
 
 void cg_rmdir_created(int rootfd, const char *rel, int first_new)
@@ -597,7 +522,7 @@ static int rmdir_children(int dfd, const char *name, uint64_t deadline, berth_er
                 return berth_error(err, errno, "opendir %s", name);
         }
         while (ret == 0 && (de = readdir(d)) != NULL)
-                if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
                         ret = rmdir_tree(dirfd(d), de->d_name, deadline, err);
         closedir(d);
         if (ret < 0)
@@ -632,11 +557,11 @@ static int rmdir_tree(int dirfd, const char *name, uint64_t deadline, berth_erro
         return r < 0 ? berth_error(err, -r, "rmdir %s", name) : 0;
 }
 
-int cg_rmdir_tree(int rootfd, const char *rel, berth_error_t **err)
+int cg_rmdir_tree(int rootfd, const char *rel, uint64_t deadline, berth_error_t **err)
 {
         if (*rel == '\0')
                 return 0; /* never the hierarchy root itself */
-        return rmdir_tree(rootfd, rel, cg_now_ms() + 1000, err);
+        return rmdir_tree(rootfd, rel, deadline, err);
 }
 
 /* Keep the first error of several, prefixed with where it happened. */
@@ -653,23 +578,24 @@ static int keep_first(berth_error_t **err, berth_error_t **e, const char *where)
 }
 
 /* Every hierarchy is tried even when one fails, so as little as possible
- * is left behind. */
+ * is left behind; they share one deadline, so a task that will not leave
+ * costs a second, not a second per hierarchy. */
 int cgroup_destroy(struct cgroup *cg, berth_error_t **err)
 {
         const struct cg_host *h = cg->host;
+        uint64_t deadline = cg_now_ms() + CG_RMDIR_TIMEOUT_MS;
         int ret = 0;
 
-        close_fds(cg);
         for (size_t i = 0; i < h->n_v1; i++) {
                 _cleanup_error_ berth_error_t *e = NULL;
 
-                if (cg_rmdir_tree(h->v1[i].rootfd, cg->rel, &e) < 0 && ret == 0)
+                if (cg_rmdir_tree(h->v1[i].rootfd, cg->rel, deadline, &e) < 0 && ret == 0)
                         ret = keep_first(err, &e, h->v1[i].mountpoint);
         }
         if (h->unified_rootfd >= 0) {
                 _cleanup_error_ berth_error_t *e = NULL;
 
-                if (cg_rmdir_tree(h->unified_rootfd, cg->rel, &e) < 0 && ret == 0)
+                if (cg_rmdir_tree(h->unified_rootfd, cg->rel, deadline, &e) < 0 && ret == 0)
                         ret = keep_first(err, &e, h->unified_path);
         }
         return ret;
@@ -741,32 +667,32 @@ static void parse_procs(char *buf, struct pid_list *l)
         }
 }
 
-/* cgroup.procs of dirfd and of every cgroup below it.  A sub-cgroup that
- * vanishes while we walk is not an error. */
-static int collect_pids(int dfd, struct pid_list *l, berth_error_t **err)
+/* cgroup.procs of dfd/name and of every cgroup below it.  A sub-cgroup
+ * that vanishes while we walk is not an error. */
+static int collect_pids(int dfd, const char *name, struct pid_list *l, berth_error_t **err)
 {
         _cleanup_free_ char *buf = NULL;
-        int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct dirent *de;
         DIR *d;
         int ret;
 
         if (fd < 0)
-                return berth_error(err, errno, "open cgroup");
+                return berth_error(err, errno, "open %s", name);
         ret = read_file_at(fd, "cgroup.procs", &buf, NULL, err);
         if (ret < 0 || (d = fdopendir(fd)) == NULL) {
                 close(fd);
-                return ret < 0 ? ret : berth_error(err, errno, "opendir cgroup");
+                return ret < 0 ? ret : berth_error(err, errno, "opendir %s", name);
         }
         parse_procs(buf, l);
         while (ret == 0 && (de = readdir(d)) != NULL) {
-                _cleanup_close_ int sub = -1;
-
-                if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (sub >= 0)
-                        ret = collect_pids(sub, l, err);
+                ret = collect_pids(dirfd(d), de->d_name, l, err);
+                if (ret == -ENOENT || ret == -ENODEV) {
+                        berth_error_free(err);
+                        ret = 0;
+                }
         }
         closedir(d);
         return ret;
@@ -780,7 +706,7 @@ int cgroup_pids(struct cgroup *cg, pid_t **pids, berth_error_t **err)
 
         if (fd < 0)
                 return berth_error(err, ENOENT, "cgroup %s", cg->path);
-        ret = collect_pids(fd, &l, err);
+        ret = collect_pids(fd, ".", &l, err);
         if (ret < 0) {
                 free(l.v);
                 return berth_error_wrap(err, "cgroup %s", cg->path);
