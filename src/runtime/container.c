@@ -286,12 +286,12 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
                 return ret;
         c->st.created = rfc3339_now();
         c->st.annotations = json_incref(json_object_get(c->config, "annotations"));
-        if ((ret = spawn_init(c, o, err)) < 0)
-                return ret;
         c->st.id = (char *)c->id;
-        c->st.pid = c->pid;
         c->st.oci_version = (char *)json_path_str(c->config, "1.0.2", "ociVersion", NULL);
         c->st.poststop = json_path(c->config, "hooks", "poststop", NULL);
+        if ((ret = spawn_init(c, o, err)) < 0)
+                return ret;
+        c->st.pid = c->pid;
         if (proc_stat(c->pid, &c->st.start_time, NULL) < 0)
                 return berth_error(err, 0, "container process exited during setup");
         if ((ret = state_write(c->root, &c->st, err)) < 0)
@@ -387,15 +387,21 @@ int container_run(const char *root, const char *id, const struct create_opts *o,
                 return ret;
         }
         creation_init(&c, root, id);
-        ret = do_create(&c, o, false, err);
-        if (ret == 0 && sync_send(c.sync_fd, SYNC_START, NULL) < 0)
+        if ((ret = do_create(&c, o, false, err)) < 0) {
+                creation_finish(&c, true);
+                return ret;
+        }
+        if (sync_send(c.sync_fd, SYNC_START, NULL) < 0)
                 ret = berth_error(err, errno, "start container \"%s\"", id);
         if (ret == 0)
                 ret = read_exec_result(c.sync_fd, err);
         if (ret == 0 && c.proxy_fd >= 0 && (master = recv_fd(c.proxy_fd, err)) < 0)
                 ret = master;
         if (ret < 0) {
-                creation_finish(&c, true);
+                /* created and started: stop it the lifecycle's way, poststop hooks included */
+                c.made_state_dir = false;
+                creation_finish(&c, false);
+                container_delete(root, id, true, NULL);
                 return ret;
         }
         run_poststart(root, &c.st, json_path(c.config, "hooks", "poststart", NULL));

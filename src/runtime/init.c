@@ -213,10 +213,9 @@ _Noreturn void init_main(struct init_ctx *ctx)
         execve(program, argv, envp);
         berth_error(&err, errno, "exec %s", program);
 fail:
-        sync_send_error(ctx->sync_fd, err);
         /* after create returned nobody reads the socket: the container's
          * stderr is the last place left to say why */
-        if (reported_ready)
+        if (sync_send(ctx->sync_fd, SYNC_ERROR, err ? err->msg : "container setup failed") < 0 && reported_ready)
                 dprintf(2, "berth-runtime: %s\n", err ? err->msg : "container setup failed");
         _exit(127);
 }

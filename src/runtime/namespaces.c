@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/sched.h>
+#include <stdint.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -222,6 +224,17 @@ int ns_write_id_maps(pid_t pid, json_t *linux_, berth_error_t **err)
         if (ret < 0)
                 return ret;
         return write_map(pid, "gid_map", json_object_get(linux_, "gidMappings"), err);
+}
+
+pid_t clone_process_into_cgroup(int flags, int cgroup_fd)
+{
+        struct clone_args args = {
+                .flags = (uint64_t)(unsigned)flags | CLONE_INTO_CGROUP,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t)cgroup_fd,
+        };
+
+        return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
 pid_t clone_process(int flags)

@@ -43,3 +43,7 @@ int ns_write_id_maps(pid_t pid, json_t *linux_, berth_error_t **err);
 const char *ns_type_name(int flag);
 /* clone(2) with only flags: fork semantics (child returns 0). */
 pid_t clone_process(int flags);
+/* clone3 with CLONE_INTO_CGROUP: the child is born in the cgroup v2
+ * directory cgroup_fd, with no migration (and its RCU grace period).
+ * -1 with errno when the kernel refuses; callers fall back. */
+pid_t clone_process_into_cgroup(int flags, int cgroup_fd);

@@ -169,14 +169,14 @@ const char *state_status(const char *root, const struct container_state *st)
 
 json_t *state_to_oci(const struct container_state *st, const char *status)
 {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ociVersion", st->oci_version, "id", st->id,
+        json_t *j = json_pack("{s:s?, s:s?, s:s, s:s?, s:s?}", "ociVersion", st->oci_version, "id", st->id,
                               "status", status, "bundle", st->bundle, "rootfs", st->rootfs);
 
         if (strcmp(status, "stopped") != 0)
                 json_object_set_new(j, "pid", json_integer(st->pid));
         else
                 json_object_set_new(j, "pid", json_integer(0));
-        json_object_set_new(j, "created", json_string(st->created));
+        json_object_set_new(j, "created", json_string(st->created ? st->created : ""));
         json_object_set_new(j, "annotations", st->annotations ? json_incref(st->annotations) : json_object());
         json_object_set_new(j, "owner", json_string(""));
         return j;
