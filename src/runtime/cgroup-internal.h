@@ -1,7 +1,15 @@
-/* Shared between cgroup.c (host discovery, dispatch), cgroup-v1.c and
- * cgroup-v2.c.  Nothing outside these three files includes this. */
+/* Shared by the cgroup*.c files: cgroup.c (the object's life),
+ * cgroup-discover.c (what the host runs), cgroup-path.c, cgroup-io.c (knob
+ * files), cgroup-dirs.c (directory walks), cgroup-decode.c and
+ * cgroup-resources.c (linux.resources), cgroup-ops.c (enter, pids, freeze,
+ * stats), and the per-version writers cgroup-v1.c and cgroup-v2.c.
+ * Nothing outside them includes this. */
 #pragma once
 #include "runtime/cgroup.h"
+
+/* The runtime's own parent cgroup: relative cgroupsPath and the default
+ * path live under it. */
+#define CG_PARENT "berth"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,6 +48,12 @@ struct cg_host {
         unsigned unified_ctrls; /* controllers used through cgroup2 */
 };
 const struct cg_host *cg_host(void);
+/* The directory the hierarchies are looked for under: /sys/fs/cgroup, or
+ * BERTH_CGROUP_ROOT for tests. */
+const char *cg_root(void);
+
+/* Lexically clean an absolute path; ".." never climbs above "/". */
+char *cg_clean_path(const char *in);
 
 struct cgroup {
         char *path;             /* as cgroup_path() returns it: "/berth/id" */
@@ -101,6 +115,9 @@ struct cg_resources {
         json_t *rdma;
 };
 extern const char *const cg_throttle_names[4]; /* "throttleReadBpsDevice", ... */
+/* Fill *r from a linux.resources object; a wrong type is an error naming
+ * the key, unknown keys are ignored. */
+int cg_decode_resources(json_t *res, struct cg_resources *r, berth_error_t **err);
 
 /* Each element of a device-keyed list: {"major":8,"minor":0,<key>:N}.
  * Fills major, minor, value; value_set is false when <key> is absent. */
@@ -144,6 +161,9 @@ int cg_set_cpuset(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_set_pids(int fd, const struct cg_resources *r, berth_error_t **err);
 
 /* ---- directories: create, roll back, destroy ---- */
+
+/* Open rel under rootfd (the root itself when rel is ""), O_RDONLY. */
+int cg_open_dir(int rootfd, const char *rel);
 
 /* Optional per-level callbacks for cg_mkdir_path: at_parent runs on each
  * existing ancestor before its child is made (v2: subtree_control),

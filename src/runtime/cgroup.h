@@ -31,6 +31,13 @@ int cgroup_create(const char *path, struct cgroup **out, berth_error_t **err);
 struct cgroup *cgroup_open(const char *path);
 void cgroup_free(struct cgroup *cg);
 const char *cgroup_path(const struct cgroup *cg);
+/* The container's directory in the cgroup2 hierarchy, for clone3's
+ * CLONE_INTO_CGROUP: an fd opened O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+ * owned by cg (do not close it; valid until cgroup_free).  Only on a pure
+ * v2 host (CGROUP_MODE_V2) and when cgroup_create made or cgroup_open
+ * found the directory; -1 otherwise, including on hybrid hosts, where
+ * the v1 hierarchies must be joined with cgroup_enter anyway. */
+int cgroup_unified_dir_fd(const struct cgroup *cg);
 
 /* Apply linux.resources (OCI LinuxResources JSON object, may be NULL).
  * Used both before the container process runs and for live `update`.

@@ -33,6 +33,7 @@ struct creation {
         struct ns_plan ns;
         struct cgroup *cg;
         bool made_state_dir;
+        bool born_in_cgroup; /* clone3 CLONE_INTO_CGROUP: no cgroup_enter */
         pid_t pid;
         int sync_fd;     /* parent's end */
         int fifo_fd;     /* exec.fifo, read end for the child */
@@ -183,7 +184,7 @@ static int drive_child(struct creation *c, berth_error_t **err)
         /* on cgroup v1 the move waits for an RCU grace period (~10 ms here):
          * the child builds its rootfs meanwhile and waits for CGROUP_DONE
          * before anything of the container's runs */
-        if (c->cg && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
+        if (c->cg && !c->born_in_cgroup && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
                 return ret;
         if ((ret = process_set_oom_score_adj(c->pid, json_object_get(c->config, "process"), err)) < 0)
                 return ret;
@@ -208,6 +209,23 @@ static int drive_child(struct creation *c, berth_error_t **err)
         }
 }
 
+/* On a pure cgroup v2 host the child is born in its cgroup (clone3
+ * CLONE_INTO_CGROUP): no migration, no RCU grace period to wait for. */
+static pid_t spawn_clone(struct creation *c, int flags)
+{
+        int cgfd = c->cg ? cgroup_unified_dir_fd(c->cg) : -1;
+        pid_t pid;
+
+        if (cgfd >= 0) {
+                pid = clone_process_into_cgroup(flags, cgfd);
+                if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) {
+                        c->born_in_cgroup = pid >= 0;
+                        return pid;
+                }
+        }
+        return clone_process(flags);
+}
+
 static int spawn_init(struct creation *c, const struct create_opts *o, berth_error_t **err)
 {
         json_t *linux_ = json_object_get(c->config, "linux");
@@ -230,7 +248,7 @@ static int spawn_init(struct creation *c, const struct create_opts *o, berth_err
                 return ret;
         }
         /* cgroup is unshared by the child once it sits in its cgroup; time is the parent's */
-        c->pid = clone_process(c->ns.create & ~(CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */));
+        c->pid = spawn_clone(c, c->ns.create & ~(CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */));
         if (c->pid == 0) {
                 close(fds[0]);
                 ctx.sync_fd = fds[1];

@@ -608,6 +608,50 @@ static void missing_cgroup(void **state)
         assert_int_equal(cgroup_apply_resources(f->cg, NULL, &err), 0);
 }
 
+/* cgroup_unified_dir_fd, for CLONE_INTO_CGROUP: the cgroup2 directory on
+ * a pure v2 host only.  On hybrid the cgroup2 directory exists too, but
+ * spawning into it alone would skip the v1 hierarchies: -1. */
+static void check_unified_dir_fd(struct fixture *f, int fd)
+{
+        _cleanup_free_ char *dir = xasprintf("%s%s", cg_root(), f->path);
+        struct stat want, got;
+        struct statfs sfs;
+
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &got), 0);
+        assert_int_equal(stat(dir, &want), 0);
+        assert_true(S_ISDIR(got.st_mode));
+        assert_true(got.st_dev == want.st_dev && got.st_ino == want.st_ino);
+        assert_int_equal(fstatfs(fd, &sfs), 0);
+        assert_true(sfs.f_type == CGROUP2_SUPER_MAGIC);
+        assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        assert_int_equal(cgroup_unified_dir_fd(f->cg), fd); /* owned: the same fd */
+}
+
+static void unified_dir_fd(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_error_ berth_error_t *err = NULL;
+        struct cgroup *missing;
+
+        NEED_ROOT();
+        missing = cgroup_open(f->path); /* not created yet */
+        assert_int_equal(cgroup_unified_dir_fd(missing), -1);
+        cgroup_free(missing);
+        if (cgroup_create(f->path, &f->cg, &err) < 0)
+                fail_msg("create: %s", err->msg);
+        if (cgroup_mode() == CGROUP_MODE_V2) {
+                check_unified_dir_fd(f, cgroup_unified_dir_fd(f->cg));
+                return;
+        }
+        if (cgroup_mode() == CGROUP_MODE_HYBRID) {
+                _cleanup_free_ char *dir = xasprintf("%s/unified%s", cg_root(), f->path);
+                assert_int_equal(access(dir, F_OK), 0); /* there, yet not offered */
+        }
+        assert_int_equal(cgroup_unified_dir_fd(f->cg), -1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -619,6 +663,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(swap_limits, setup, teardown),
                 cmocka_unit_test_setup_teardown(devices_and_hugetlb, setup, teardown),
                 cmocka_unit_test_setup_teardown(missing_cgroup, setup, teardown),
+                cmocka_unit_test_setup_teardown(unified_dir_fd, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
