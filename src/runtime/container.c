@@ -475,7 +475,8 @@ int container_delete(const char *root, const char *id, bool force, berth_error_t
                 return 0;
         }
         status = state_status(root, st);
-        if (strcmp(status, "stopped") != 0 && !force)
+        /* like runc, a created container that never ran may go without --force */
+        if (strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0 && !force)
                 return berth_error(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id, status);
         if (st->cgroup_path[0])
                 cg = cgroup_open(st->cgroup_path);
