@@ -64,15 +64,38 @@ static json_t *capability_list(void)
         return a;
 }
 
-/* seccomp, AppArmor and SELinux are not implemented yet: "enabled": false
- * tells callers such profiles in config.json are not applied. */
+static const char *const seccomp_actions[] = {
+        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+        "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+};
+static const char *const seccomp_operators[] = {
+        "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
+};
+static const char *const seccomp_archs[] = {
+        "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
+        "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64",
+        "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_X32",
+        "SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
+};
+static const char *const seccomp_flags[] = {
+        "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+};
+
+/* AppArmor and SELinux labels are accepted but not applied: "enabled":
+ * false tells callers so. */
 static json_t *linux_features(void)
 {
-        return must(json_pack("{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}}",
+        return must(json_pack("{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}",
                               "namespaces", string_array(namespaces, ARRAY_SIZE(namespaces)),
                               "capabilities", capability_list(),
                               "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0,
-                              "seccomp", "enabled", 0,
+                              "seccomp", "enabled", 1,
+                              "actions", string_array(seccomp_actions, ARRAY_SIZE(seccomp_actions)),
+                              "operators", string_array(seccomp_operators, ARRAY_SIZE(seccomp_operators)),
+                              "archs", string_array(seccomp_archs, ARRAY_SIZE(seccomp_archs)),
+                              "knownFlags", string_array(seccomp_flags, ARRAY_SIZE(seccomp_flags)),
+                              "supportedFlags", string_array(seccomp_flags, ARRAY_SIZE(seccomp_flags)),
                               "apparmor", "enabled", 0,
                               "selinux", "enabled", 0));
 }

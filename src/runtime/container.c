@@ -6,6 +6,7 @@
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/tty-proxy.h"
@@ -39,6 +40,8 @@ struct creation {
         int fifo_fd;     /* exec.fifo, read end for the child */
         int console_fd;
         int proxy_fd;    /* foreground terminal: our end of the console socketpair */
+        struct seccomp_program seccomp;
+        bool has_seccomp;
 };
 
 static void creation_init(struct creation *c, const char *root, const char *id)
@@ -70,6 +73,7 @@ static void creation_finish(struct creation *c, bool undo)
                         close(*fd);
                         *fd = -1;
                 }
+        seccomp_program_free(&c->seccomp);
         free(c->st.bundle);
         free(c->st.rootfs);
         free(c->st.created);
@@ -233,7 +237,8 @@ static int spawn_init(struct creation *c, const struct create_opts *o, berth_err
                 .config = c->config, .process = json_object_get(c->config, "process"), .id = c->id,
                 .rootfs = c->st.rootfs, .bundle = c->st.bundle, .cgroup_path = c->st.cgroup_path, .ns = &c->ns,
                 .start_fd = c->fifo_fd, .console_fd = c->console_fd, .keep_fds = o->preserve_fds + o->listen_fds,
-                .no_pivot = o->no_pivot,
+                .no_pivot = o->no_pivot, .seccomp = c->has_seccomp ? &c->seccomp : NULL,
+                .seccomp_listener_fd = -1,
         };
         int fds[2], saved[2], ret;
 
@@ -279,6 +284,12 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
         warn_unused_lsm(json_object_get(c->config, "process"));
         if ((ret = ns_plan_build(json_object_get(linux_, "namespaces"), &c->ns, err)) < 0)
                 return ret;
+        if (json_object_get(linux_, "seccomp")) {
+                _cleanup_free_ char *cache = xasprintf("%s/.seccomp-cache", c->root);
+                if ((ret = seccomp_program_build(json_object_get(linux_, "seccomp"), cache, &c->seccomp, err)) < 0)
+                        return ret;
+                c->has_seccomp = true;
+        }
         if ((ret = make_state_dir(c, with_fifo, err)) < 0)
                 return ret;
         if (o->console_socket && (c->console_fd = console_socket_connect(o->console_socket, err)) < 0)

@@ -3,6 +3,7 @@
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/console.h"
@@ -45,12 +46,13 @@ static int drive_exec_child(pid_t pid, int sync_fd, const struct container_state
         return 0;
 }
 
-static int spawn_exec(const struct container_state *st, const struct exec_opts *o, int console_fd, pid_t *out,
-                      berth_error_t **err)
+static int spawn_exec(const struct container_state *st, const struct exec_opts *o, int console_fd,
+                      const struct seccomp_program *seccomp, pid_t *out, berth_error_t **err)
 {
         struct ns_plan ns;
         struct init_ctx ctx = { .process = o->process, .id = st->id, .ns = &ns, .start_fd = -1,
-                                .console_fd = console_fd, .keep_fds = o->preserve_fds, .exec_only = true };
+                                .console_fd = console_fd, .keep_fds = o->preserve_fds, .exec_only = true,
+                                .seccomp = seccomp, .seccomp_listener_fd = -1, .bundle = st->bundle };
         int fds[2], saved[2] = { -1, -1 }, ret;
         pid_t pid;
 
@@ -85,11 +87,33 @@ static int spawn_exec(const struct container_state *st, const struct exec_opts *
         return ret;
 }
 
+/* An exec'd process gets the container's filter, as with runc (from the
+ * cache after the first compile). */
+static int container_seccomp(const char *root, const struct container_state *st, struct seccomp_program *p,
+                             bool *has, berth_error_t **err)
+{
+        _cleanup_free_ char *path = xasprintf("%s/config.json", st->bundle);
+        _cleanup_free_ char *cache = xasprintf("%s/.seccomp-cache", root);
+        json_t *config = json_load_file(path, 0, NULL);
+        json_t *seccomp = json_path(config, "linux", "seccomp", NULL);
+        int ret = 0;
+
+        *has = false;
+        if (seccomp) {
+                ret = seccomp_program_build(seccomp, cache, p, err);
+                *has = ret == 0;
+        }
+        json_decref(config);
+        return ret;
+}
+
 int container_exec(const char *root, const char *id, const struct exec_opts *o, int *exit_code,
                    berth_error_t **err)
 {
         _cleanup_state_ struct container_state *st = NULL;
         _cleanup_close_ int console_fd = -1, proxy_fd = -1;
+        struct seccomp_program seccomp;
+        bool has_seccomp = false;
         const char *status;
         pid_t pid;
         int ret;
@@ -112,7 +136,12 @@ int container_exec(const char *root, const char *id, const struct exec_opts *o, 
                 proxy_fd = pair[0];
                 console_fd = pair[1];
         }
-        if ((ret = spawn_exec(st, o, console_fd, &pid, err)) < 0)
+        if ((ret = container_seccomp(root, st, &seccomp, &has_seccomp, err)) < 0)
+                return ret;
+        ret = spawn_exec(st, o, console_fd, has_seccomp ? &seccomp : NULL, &pid, err);
+        if (has_seccomp)
+                seccomp_program_free(&seccomp);
+        if (ret < 0)
                 return ret;
         if (o->pid_file && (ret = pid_file_write(o->pid_file, pid, err)) < 0)
                 return ret;

@@ -110,6 +110,48 @@ static int wait_for_start(struct init_ctx *ctx, berth_error_t **err)
         }
 }
 
+/* The seccomp agent learns who the notify fd belongs to from the runtime
+ * spec's containerProcessState; our host pid is what /proc/self names
+ * before pivot_root (the host's procfs). */
+static int connect_seccomp_listener(struct init_ctx *ctx, berth_error_t **err)
+{
+        if (ctx->seccomp == NULL || !ctx->seccomp->notify)
+                return 0;
+        ctx->seccomp_listener_fd = console_socket_connect(ctx->seccomp->listener_path, err);
+        if (ctx->seccomp_listener_fd < 0)
+                return berth_error_wrap(err, "seccomp listener");
+        char self[32] = "";
+        if (readlink("/proc/self", self, sizeof(self) - 1) < 0)
+                return berth_error(err, errno, "readlink /proc/self");
+        ctx->host_pid = atoi(self);
+        return 0;
+}
+
+static int load_seccomp(struct init_ctx *ctx, berth_error_t **err)
+{
+        _cleanup_free_ char *text = NULL;
+        json_t *state;
+
+        if (ctx->seccomp == NULL)
+                return 0;
+        state = json_pack("{s:s, s:[s], s:i, s:s, s:{s:s, s:s, s:s, s:i, s:s}}", "ociVersion", "1.2.0", "fds",
+                          "seccompFd", "pid", ctx->host_pid, "metadata",
+                          ctx->seccomp->listener_metadata ? ctx->seccomp->listener_metadata : "", "state",
+                          "ociVersion", json_path_str(ctx->config, "1.0.2", "ociVersion", NULL), "id", ctx->id,
+                          "status", "creating", "pid", ctx->host_pid, "bundle", ctx->bundle ? ctx->bundle : "");
+        text = json_dumps(state, JSON_COMPACT);
+        json_decref(state);
+        return seccomp_program_load(ctx->seccomp, ctx->seccomp_listener_fd, text, err);
+}
+
+/* Without no_new_privs only CAP_SYS_ADMIN may install a filter, so it goes
+ * in before the capabilities are dropped; with it, as late as possible. */
+static bool seccomp_loads_late(struct init_ctx *ctx)
+{
+        return ctx->seccomp && !ctx->seccomp->notify &&
+               json_is_true(json_object_get(ctx->process, "noNewPrivileges"));
+}
+
 static int setup_namespaces(struct init_ctx *ctx, berth_error_t **err)
 {
         if (ctx->ns->create & CLONE_NEWUSER) {
@@ -141,6 +183,8 @@ static int setup_container(struct init_ctx *ctx, berth_error_t **err)
                 return ret;
         if ((ret = run_container_hooks(ctx, "createContainer", err)) < 0)
                 return ret;
+        if ((ret = connect_seccomp_listener(ctx, err)) < 0)
+                return ret;
         if ((ret = rootfs_pivot(ctx->rootfs, ctx->no_pivot, err)) < 0)
                 return ret;
         return rootfs_finish(ctx->config, err);
@@ -171,6 +215,11 @@ static int setup_process(struct init_ctx *ctx, char **program, berth_error_t **e
         }
         if ((ret = process_chdir(process, err)) < 0)
                 return ret;
+        if (!seccomp_loads_late(ctx) && json_is_true(json_object_get(process, "noNewPrivileges")) &&
+            (ret = process_apply_no_new_privs(process, err)) < 0)
+                return ret;
+        if (!seccomp_loads_late(ctx) && (ret = load_seccomp(ctx, err)) < 0)
+                return ret;
         if ((ret = process_apply_user_caps(process, err)) < 0)
                 return ret;
         if ((ret = process_apply_no_new_privs(process, err)) < 0)
@@ -193,6 +242,9 @@ _Noreturn void init_main(struct init_ctx *ctx)
                         signal(sig, SIG_DFL);
         if (sync_expect(ctx->sync_fd, SYNC_GO, &err) < 0)
                 _exit(1);
+        /* exec: the listener path is the host's, reachable only before setns */
+        if (ctx->exec_only && connect_seccomp_listener(ctx, &err) < 0)
+                goto fail;
         if (setup_namespaces(ctx, &err) < 0)
                 goto fail;
         if (!ctx->exec_only && setup_container(ctx, &err) < 0)
@@ -207,6 +259,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
         if (!ctx->exec_only && wait_for_start(ctx, &err) < 0)
                 goto fail;
         if (!ctx->exec_only && run_container_hooks(ctx, "startContainer", &err) < 0)
+                goto fail;
+        if (seccomp_loads_late(ctx) && load_seccomp(ctx, &err) < 0)
                 goto fail;
         argv = process_argv(ctx->process);
         envp = process_envp(ctx->process);

@@ -3,6 +3,7 @@
  * `start`.  Every failure goes back to the parent over sync_fd. */
 #pragma once
 #include "runtime/namespaces.h"
+#include "runtime/seccomp.h"
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -18,6 +19,9 @@ struct init_ctx {
         int start_fd;      /* exec.fifo read end (create), or -1: wait on sync_fd (run) */
         int console_fd;    /* --console-socket connection, or -1 */
         int keep_fds;      /* fds 3 .. 3+keep_fds-1 pass into the container */
+        const struct seccomp_program *seccomp; /* or NULL */
+        int seccomp_listener_fd;               /* connected before pivot_root, or -1 */
+        pid_t host_pid;                        /* for the listener's state */
         bool no_pivot;
         bool in_cgroup;    /* SYNC_CGROUP_DONE seen */
         bool exec_only;    /* `exec`: join a running container, no rootfs setup */

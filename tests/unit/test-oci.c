@@ -200,7 +200,10 @@ static void features_document(void **state)
         assert_true(json_is_true(at(f, "linux.cgroup.v1")));
         assert_true(json_is_true(at(f, "linux.cgroup.v2")));
         assert_true(json_is_false(at(f, "linux.cgroup.systemd")));
-        assert_true(json_is_false(at(f, "linux.seccomp.enabled")));
+        assert_true(json_is_true(at(f, "linux.seccomp.enabled")));
+        assert_true(array_has(at(f, "linux.seccomp.actions"), "SCMP_ACT_NOTIFY"));
+        assert_true(array_has(at(f, "linux.seccomp.operators"), "SCMP_CMP_MASKED_EQ"));
+        assert_true(array_has(at(f, "linux.seccomp.archs"), "SCMP_ARCH_X86_64"));
         assert_true(json_is_object(at(f, "annotations")));
 }
 
