@@ -21,6 +21,7 @@ count_tap() {
 	local label=$1 file=$2 line
 	while IFS= read -r line; do
 		case "$line" in
+		"not ok"*"# TODO"*) skipped=$((skipped + 1)); echo "todo [$label] ${line#not ok }" ;;
 		"not ok"*) failed=$((failed + 1)); echo "FAIL [$label] ${line#not ok }" ;;
 		ok*"# skip"* | ok*"# SKIP"*) skipped=$((skipped + 1)); echo "skip [$label] ${line#ok }" ;;
 		ok*) passed=$((passed + 1)) ;;
@@ -89,6 +90,13 @@ if ! grep -qE '^(not )?ok' "$logdir/integration.tap"; then
 	echo "FAIL [integration] no results"; tail -30 "$logdir/integration.err"; failed=$((failed + 1))
 fi
 grep '^not ok' -A12 "$logdir/integration.tap" | grep '^#' | head -150
+
+echo "== cgroup v2 in a QEMU guest (tests/vm)"
+tests/vm/run.sh >"$logdir/vm.tap" 2>"$logdir/vm.err"
+count_tap cgroup-v2-vm "$logdir/vm.tap"
+if ! grep -qE '^(not )?ok' "$logdir/vm.tap"; then
+	echo "FAIL [cgroup-v2-vm] no results"; tail -30 "$logdir/vm.err"; failed=$((failed + 1))
+fi
 
 echo "logs: $logdir"
 echo "$passed passed, $failed failed, $skipped skipped"

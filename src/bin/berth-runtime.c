@@ -384,6 +384,7 @@ static int cmd_update(int argc, char **argv)
                 { "memory-swap", "memory", "swap", true, false },
                 { "memory-reservation", "memory", "reservation", true, false },
                 { "kernel-memory", "memory", "kernel", true, false },
+                { "cpu-share", "cpu", "shares", false, false }, /* runc's spelling */
                 { "cpu-shares", "cpu", "shares", false, false },
                 { "cpu-quota", "cpu", "quota", false, false },
                 { "cpu-period", "cpu", "period", false, false },
