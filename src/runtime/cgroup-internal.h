@@ -136,6 +136,18 @@ int cg_v1_cpu(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_v1_blkio(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_v1_hugetlb(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_v1_devices(int fd, const struct cg_resources *r, berth_error_t **err);
+/* v2 has no devices files: an eBPF program (BPF_CGROUP_DEVICE) built from
+ * the same rules is attached to the cgroup directory fd instead. */
+int cg_v2_devices(int fd, const struct cg_resources *r, berth_error_t **err);
+
+/* One linux.resources.devices rule, checked. */
+struct cg_dev_rule {
+        bool allow;
+        char type;            /* 'a', 'b' or 'c' */
+        int64_t major, minor; /* -1: any */
+        const char *access;   /* subset of "rwm" */
+};
+int cg_parse_dev_rule(json_t *e, struct cg_dev_rule *d, berth_error_t **err);
 int cg_v1_net_cls(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_v1_net_prio(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_v1_freeze(int fd, bool frozen, berth_error_t **err);

@@ -51,7 +51,7 @@ typedef int (*cg_setter)(int fd, const struct cg_resources *r, berth_error_t **e
 
 /* One part of linux.resources, the controller it needs, and its writers.
  * A NULL v2 writer means cgroup v2 has no such files: on a v2 host the
- * part is ignored (devices: enforced by a BPF program, a later issue). */
+ * part is ignored (devices on v2: an eBPF program, cgroup-v2-devices.c). */
 struct applier {
         const char *what;
         enum cg_ctrl ctrl;
@@ -66,7 +66,7 @@ static const struct applier appliers[] = {
         { "pids", CG_PIDS, want_pids, cg_set_pids, cg_set_pids },
         { "blockIO", CG_BLKIO, want_blkio, cg_v1_blkio, cg_v2_io },
         { "hugepageLimits", CG_HUGETLB, want_hugetlb, cg_v1_hugetlb, cg_v2_hugetlb },
-        { "devices", CG_DEVICES, want_devices, cg_v1_devices, NULL },
+        { "devices", CG_DEVICES, want_devices, cg_v1_devices, cg_v2_devices },
         { "network.classID", CG_NET_CLS, want_net_cls, cg_v1_net_cls, NULL },
         { "network.priorities", CG_NET_PRIO, want_net_prio, cg_v1_net_prio, NULL },
 };
@@ -81,8 +81,9 @@ static int apply_one(struct cgroup *cg, const struct applier *a, const struct cg
         if (want == 0)
                 return 0;
         fd = cg_ctrl_fd(cg, a->ctrl, &v2);
-        if (fd < 0 && a->ctrl == CG_DEVICES && cg->host->mode == CGROUP_MODE_V2)
-                return 0; /* accepted: the v2 device program comes with a later issue */
+        /* v2 has no devices controller file: the program goes on the directory */
+        if (fd < 0 && a->ctrl == CG_DEVICES && cg->host->mode == CGROUP_MODE_V2 && cg->unified_fd >= 0)
+                return cg_v2_devices(cg->unified_fd, r, err);
         if (fd < 0 && want == 1)
                 return 0;
         if (fd < 0)

@@ -395,14 +395,7 @@ int cg_v1_hugetlb(int fd, const struct cg_resources *r, berth_error_t **err)
 
 /* ---- devices ---- */
 
-struct dev_rule {
-        bool allow;
-        char type;
-        int64_t major, minor; /* -1: any */
-        const char *access;
-};
-
-static int parse_dev_rule(json_t *e, struct dev_rule *d, berth_error_t **err)
+int cg_parse_dev_rule(json_t *e, struct cg_dev_rule *d, berth_error_t **err)
 {
         json_t *allow = json_object_get(e, "allow");
         const char *type = json_string_value(json_object_get(e, "type"));
@@ -441,9 +434,9 @@ int cg_v1_devices(int fd, const struct cg_resources *r, berth_error_t **err)
         json_t *e;
 
         json_array_foreach(r->devices, i, e) {
-                struct dev_rule d = { 0 };
+                struct cg_dev_rule d = { 0 };
                 char maj[24], min[24], buf[80];
-                int ret = parse_dev_rule(e, &d, err);
+                int ret = cg_parse_dev_rule(e, &d, err);
 
                 if (ret < 0)
                         return ret;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "runtime/cgroup.h"
+#include "runtime/cgroup-internal.h"
 #include "util/util.h"
 
 #define MiB (1024LL * 1024)
@@ -30,11 +31,7 @@ struct fixture {
         struct cgroup *cg;
 };
 
-static const char *cg_root(void)
-{
-        const char *r = getenv("BERTH_CGROUP_ROOT");
-        return r && *r ? r : "/sys/fs/cgroup";
-}
+/* cg_root() of the module itself is what the tests check against */
 
 /* ---- independent views of the host, for checking ---- */
 
@@ -652,6 +649,60 @@ static void unified_dir_fd(void **state)
         assert_int_equal(cgroup_unified_dir_fd(f->cg), -1);
 }
 
+/* The v2 device program, attached to a cgroup2 directory of this host's
+ * unified hierarchy (any cgroup2 directory takes BPF_CGROUP_DEVICE): a
+ * process inside may open what the rules allow and nothing else, and a
+ * second program replaces the first. */
+static int open_in_cgroup(const char *procs, const char *dev)
+{
+        pid_t pid = fork();
+        int status;
+
+        if (pid == 0) {
+                char buf[32];
+                int fd = open(procs, O_WRONLY);
+                int n = snprintf(buf, sizeof(buf), "%d", (int)getpid());
+                if (fd < 0 || write(fd, buf, (size_t)n) != n)
+                        _exit(2);
+                close(fd);
+                _exit(open(dev, O_WRONLY) >= 0 ? 0 : errno == EPERM ? 1 : 3);
+        }
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+}
+
+static void v2_device_program(void **state)
+{
+        (void)state;
+        const char *dir = "/sys/fs/cgroup/unified/berth-unittest-bpf";
+        struct cg_resources r;
+        berth_error_t *err = NULL;
+        struct statfs sfs;
+        int fd;
+
+        if (statfs("/sys/fs/cgroup/unified", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+                print_message("skip: no cgroup2 hierarchy at /sys/fs/cgroup/unified\n");
+                skip();
+        }
+        assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        memset(&r, 0, sizeof(r));
+        r.devices = json_loads("[{\"allow\":false,\"access\":\"rwm\"},"
+                               "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rw\"}]", 0, NULL);
+        assert_int_equal(cg_v2_devices(fd, &r, &err), 0);
+        assert_int_equal(open_in_cgroup("/sys/fs/cgroup/unified/berth-unittest-bpf/cgroup.procs", "/dev/null"), 0);
+        assert_int_equal(open_in_cgroup("/sys/fs/cgroup/unified/berth-unittest-bpf/cgroup.procs", "/dev/full"), 1);
+        json_decref(r.devices);
+        r.devices = json_loads("[{\"allow\":true,\"access\":\"rwm\"}]", 0, NULL);
+        assert_int_equal(cg_v2_devices(fd, &r, &err), 0);
+        assert_int_equal(open_in_cgroup("/sys/fs/cgroup/unified/berth-unittest-bpf/cgroup.procs", "/dev/full"), 0);
+        json_decref(r.devices);
+        close(fd);
+        for (int i = 0; i < 100 && rmdir(dir) < 0 && errno == EBUSY; i++)
+                usleep(10000);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -664,6 +715,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(devices_and_hugetlb, setup, teardown),
                 cmocka_unit_test_setup_teardown(missing_cgroup, setup, teardown),
                 cmocka_unit_test_setup_teardown(unified_dir_fd, setup, teardown),
+                cmocka_unit_test(v2_device_program),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -475,8 +475,7 @@ check "cpuset cpus 1 mems 0: cpuset.cpus, cpuset.mems, affinity" t_cpuset
 check "cpu period only, burst, idle: cpu.max max 100000, cpu.max.burst, cpu.idle" t_cpu_more
 check "blockIO weight 500: io.weight default 4950" t_io_weight
 check "linux.resources.unified: memory.high, pids.max written as given" t_unified
-check_todo "no eBPF device program on v2 yet (src/runtime/cgroup-resources.c)" \
-	"device allow-list enforced on v2 (mknod c 1:11, then write it: denied)" t_devices
+check "device allow-list enforced on v2 by the eBPF program (mknod c 1:11, then write it: denied)" t_devices
 if ! grep -qw hugetlb $CG/cgroup.controllers; then
 	skip "hugetlb limit 2MB:4M: hugetlb.2MB.max" "no hugetlb controller in this kernel"
 elif [ ! -d /sys/kernel/mm/hugepages/hugepages-2048kB ]; then
