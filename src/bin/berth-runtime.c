@@ -1,5 +1,6 @@
 /* berth-runtime: an OCI runtime with runc's command-line contract.  Only
  * argument parsing lives here; the work is in src/runtime/. */
+#include "runtime/cloned-binary.h"
 #include "runtime/container.h"
 #include "oci/config.h"
 #include "oci/features.h"
@@ -542,11 +543,20 @@ static int parse_globals(int argc, char **argv)
         return optind;
 }
 
+/* Commands that start processes in a container run from a sealed copy. */
+static bool starts_container_processes(const char *cmd)
+{
+        return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
+}
+
 int main(int argc, char **argv)
 {
         int first, ret = -1;
 
         first = parse_globals(argc, argv);
+        if (first >= 0 && first < argc && starts_container_processes(argv[first]) &&
+            cloned_binary_ensure(argc, argv, &error) < 0)
+                first = -1;
         if (first >= 0 && berth_log_init(g.log, strcmp(g.log_format, "json") == 0, g.debug) < 0)
                 berth_warn("cannot open log %s: %s", g.log, strerror(errno));
         if (first >= 0 && first >= argc) {

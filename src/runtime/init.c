@@ -229,6 +229,24 @@ static int setup_process(struct init_ctx *ctx, char **program, berth_error_t **e
         return process_cloexec_from(3 + ctx->keep_fds, err);
 }
 
+/* Whatever the runtime had open (cgroup directories, the log, the state
+ * directory) must not be reachable from the container; only the fds this
+ * process still needs, and those passed on (--preserve-fds), stay.  The
+ * namespace fds to join are closed after the joins. */
+static int close_host_fds(struct init_ctx *ctx, berth_error_t **err)
+{
+        int keep[4 + NS_MAX], n = 0;
+
+        keep[n++] = ctx->sync_fd;
+        if (ctx->start_fd >= 0)
+                keep[n++] = ctx->start_fd;
+        if (ctx->console_fd >= 0)
+                keep[n++] = ctx->console_fd;
+        for (int i = 0; i < ctx->ns->n_join; i++)
+                keep[n++] = ctx->ns->join[i].fd;
+        return process_close_fds_except(3 + ctx->keep_fds, keep, (size_t)n, err);
+}
+
 _Noreturn void init_main(struct init_ctx *ctx)
 {
         _cleanup_error_ berth_error_t *err = NULL;
@@ -242,6 +260,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
                         signal(sig, SIG_DFL);
         if (sync_expect(ctx->sync_fd, SYNC_GO, &err) < 0)
                 _exit(1);
+        if (close_host_fds(ctx, &err) < 0)
+                goto fail;
         /* exec: the listener path is the host's, reachable only before setns */
         if (ctx->exec_only && connect_seccomp_listener(ctx, &err) < 0)
                 goto fail;

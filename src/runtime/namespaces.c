@@ -120,7 +120,8 @@ int ns_plan_for_pid(pid_t pid, struct ns_plan *plan, berth_error_t **err)
 void ns_plan_close(struct ns_plan *plan)
 {
         for (int i = 0; i < plan->n_join; i++) {
-                close(plan->join[i].fd);
+                if (plan->join[i].fd >= 0)
+                        close(plan->join[i].fd);
                 free(plan->join[i].path);
         }
         plan->n_join = 0;
@@ -187,10 +188,14 @@ void ns_parent_leave(int saved[2])
 
 int ns_join_all(struct ns_plan *plan, berth_error_t **err)
 {
-        for (int i = 0; i < plan->n_join; i++)
+        for (int i = 0; i < plan->n_join; i++) {
                 if (setns(plan->join[i].fd, plan->join[i].type) < 0)
                         return berth_error(err, errno, "join %s namespace %s", ns_type_name(plan->join[i].type),
                                            plan->join[i].path);
+                /* a namespace fd of the host's has no business in the container */
+                close(plan->join[i].fd);
+                plan->join[i].fd = -1;
+        }
         return 0;
 }
 

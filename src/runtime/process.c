@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -178,8 +179,14 @@ int process_chdir(json_t *process, berth_error_t **err)
 {
         const char *cwd = json_path_str(process, "/", "cwd", NULL);
 
+        char buf[PATH_MAX];
+
         if (chdir(cwd) < 0)
                 return berth_error(err, errno, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+        /* CVE-2024-21626: a cwd reached through a leaked fd (/proc/self/fd/N)
+         * lies outside the root, which getcwd reports as unreachable */
+        if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
+                return berth_error(err, errno ? errno : ENOENT, "cwd (\"%s\") is outside the container", cwd);
         return 0;
 }
 
@@ -264,6 +271,28 @@ int process_set_oom_score_adj(pid_t pid, json_t *process, berth_error_t **err)
                 return berth_error(err, inner->status, "set oomScoreAdj %s%s", value,
                                    inner->status == EACCES || inner->status == EPERM
                                            ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
+        return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+        return *(const int *)a - *(const int *)b;
+}
+
+int process_close_fds_except(int from, int *keep, size_t n, berth_error_t **err)
+{
+        unsigned int next = (unsigned)from;
+
+        qsort(keep, n, sizeof(int), cmp_int);
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] < from)
+                        continue;
+                if ((unsigned)keep[i] > next && syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0) < 0)
+                        return berth_error(err, errno, "close_range");
+                next = (unsigned)keep[i] + 1;
+        }
+        if (syscall(SYS_close_range, next, ~0U, 0) < 0)
+                return berth_error(err, errno, "close_range");
         return 0;
 }
 

@@ -18,5 +18,8 @@ char **process_argv(json_t *process);
 char **process_envp(json_t *process);
 /* Write oom_score_adj of pid; a clear error if the kernel refuses. */
 int process_set_oom_score_adj(pid_t pid, json_t *process, berth_error_t **err);
+/* Close every fd from `from` up but those in keep (sorted in place):
+ * nothing of the host's may stay open in the container (CVE-2024-21626). */
+int process_close_fds_except(int from, int *keep, size_t n, berth_error_t **err);
 /* Mark every fd from `from` up close-on-exec (keeps preserved fds). */
 int process_cloexec_from(int from, berth_error_t **err);
