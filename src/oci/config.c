@@ -187,6 +187,11 @@ int oci_config_validate(json_t *config, berth_error_t **err)
                 return berth_error_wrap(err, "config.json");
         if ((ret = check_namespaces(namespaces, err)) < 0)
                 return ret;
+        /* without its own UTS namespace the container would rename the host */
+        if (json_path_str(config, NULL, "hostname", NULL) && !has_namespace(namespaces, "uts"))
+                return berth_error(err, 0, "config.json: hostname needs a uts namespace (linux.namespaces)");
+        if (json_path_str(config, NULL, "domainname", NULL) && !has_namespace(namespaces, "uts"))
+                return berth_error(err, 0, "config.json: domainname needs a uts namespace (linux.namespaces)");
         json_object_foreach(json_object_get(linux_, "sysctl"), key, v)
                 if ((ret = oci_sysctl_check(key, namespaces, err)) < 0)
                         return ret;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -60,7 +61,22 @@ int recv_fd(int sock, berth_error_t **err)
         return fd;
 }
 
-int console_setup(int sock, json_t *size, berth_error_t **err)
+/* Programs expect /dev/console to be their terminal (runc binds the pty
+ * there too). */
+static int bind_console(const char *pts, berth_error_t **err)
+{
+        int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (fd < 0 && errno != EEXIST)
+                return berth_error(err, errno, "create /dev/console");
+        if (fd >= 0)
+                close(fd);
+        if (mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
+                return berth_error(err, errno, "bind %s on /dev/console", pts);
+        return 0;
+}
+
+int console_setup(int sock, json_t *size, bool dev_console, berth_error_t **err)
 {
         _cleanup_close_ int master = -1, slave = -1;
         char name[64];
@@ -84,6 +100,8 @@ int console_setup(int sock, json_t *size, berth_error_t **err)
                 if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
                         return berth_error(err, errno, "set terminal size");
         }
+        if (dev_console && (ret = bind_console(name, err)) < 0)
+                return ret;
         if ((ret = send_fd(sock, master, name, err)) < 0)
                 return ret;
         if (setsid() < 0 && errno != EPERM)

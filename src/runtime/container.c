@@ -174,6 +174,17 @@ static int run_runtime_hooks(struct creation *c, berth_error_t **err)
         return ret;
 }
 
+/* The child stopped listening: it failed during setup, and its reason is
+ * waiting in the socket. */
+static int child_error(int sync_fd, berth_error_t **err)
+{
+        struct sync_msg msg;
+
+        if (sync_recv(sync_fd, &msg) == 0 && msg.type == SYNC_ERROR)
+                return berth_error(err, 0, "%s", msg.text);
+        return berth_error(err, 0, "container process exited during setup");
+}
+
 /* Parent side of the setup protocol, until the child reports ready. */
 static int drive_child(struct creation *c, berth_error_t **err)
 {
@@ -184,7 +195,7 @@ static int drive_child(struct creation *c, berth_error_t **err)
         if ((c->ns.create & CLONE_NEWUSER) && (ret = ns_write_id_maps(c->pid, linux_, err)) < 0)
                 return ret;
         if (sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
-                return berth_error(err, errno, "start container process");
+                return child_error(c->sync_fd, err);
         /* on cgroup v1 the move waits for an RCU grace period (~10 ms here):
          * the child builds its rootfs meanwhile and waits for CGROUP_DONE
          * before anything of the container's runs */
@@ -193,7 +204,7 @@ static int drive_child(struct creation *c, berth_error_t **err)
         if ((ret = process_set_oom_score_adj(c->pid, json_object_get(c->config, "process"), err)) < 0)
                 return ret;
         if (sync_send(c->sync_fd, SYNC_CGROUP_DONE, NULL) < 0)
-                return berth_error(err, errno, "start container process");
+                return child_error(c->sync_fd, err);
         for (;;) {
                 if (sync_recv(c->sync_fd, &msg) < 0)
                         return berth_error(err, errno, "container process exited during setup");
@@ -625,7 +636,12 @@ int container_update(const char *root, const char *id, json_t *resources, berth_
                 return ret;
         if ((cg = cgroup_open(st->cgroup_path)) == NULL)
                 return berth_error(err, 0, "container \"%s\" has no cgroup", id);
-        ret = cgroup_apply_resources(cg, resources, err);
+        /* device rules are fixed at create, as with runc: containerd's CRI
+         * update carries a bare "deny all" that would cut off /dev/null */
+        json_t *copy = json_deep_copy(resources);
+        json_object_del(copy, "devices");
+        ret = cgroup_apply_resources(cg, copy, err);
+        json_decref(copy);
         cgroup_free(cg);
         return ret;
 }

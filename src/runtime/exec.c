@@ -38,7 +38,7 @@ static int drive_exec_child(pid_t pid, int sync_fd, const struct container_state
         if (ret < 0)
                 return ret;
         if (sync_send(sync_fd, SYNC_CGROUP_DONE, NULL) < 0)
-                return berth_error(err, errno, "start exec process");
+                return sync_expect(sync_fd, SYNC_READY, err) < 0 ? -1 : berth_error(err, errno, "start exec process");
         if ((ret = sync_expect(sync_fd, SYNC_READY, err)) < 0)
                 return ret;
         if (sync_recv(sync_fd, &msg) == 0 && msg.type == SYNC_ERROR)

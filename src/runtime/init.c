@@ -54,8 +54,10 @@ static int run_container_hooks(struct init_ctx *ctx, const char *kind, berth_err
         state = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion",
                           json_path_str(ctx->config, "1.0.2", "ociVersion", NULL), "id",
                           ctx->id, "status",
-                          strcmp(kind, "startContainer") == 0 ? "created" : "creating", "pid", (int)getpid(),
+                          strcmp(kind, "startContainer") == 0 ? "created" : "creating", "pid", (int)ctx->host_pid,
                           "bundle", ctx->bundle ? ctx->bundle : "");
+        json_t *annotations = json_object_get(ctx->config, "annotations");
+        json_object_set_new(state, "annotations", annotations ? json_incref(annotations) : json_object());
         ret = hooks_run(hooks, kind, state, err);
         json_decref(state);
         return ret;
@@ -120,10 +122,6 @@ static int connect_seccomp_listener(struct init_ctx *ctx, berth_error_t **err)
         ctx->seccomp_listener_fd = console_socket_connect(ctx->seccomp->listener_path, err);
         if (ctx->seccomp_listener_fd < 0)
                 return berth_error_wrap(err, "seccomp listener");
-        char self[32] = "";
-        if (readlink("/proc/self", self, sizeof(self) - 1) < 0)
-                return berth_error(err, errno, "readlink /proc/self");
-        ctx->host_pid = atoi(self);
         return 0;
 }
 
@@ -206,7 +204,7 @@ static int setup_process(struct init_ctx *ctx, char **program, berth_error_t **e
         if (json_is_true(json_object_get(process, "terminal"))) {
                 if (ctx->console_fd < 0)
                         return berth_error(err, 0, "process.terminal is set but no console socket was given");
-                if ((ret = console_setup(ctx->console_fd, json_object_get(process, "consoleSize"), err)) < 0)
+                if ((ret = console_setup(ctx->console_fd, json_object_get(process, "consoleSize"), !ctx->exec_only, err)) < 0)
                         return ret;
                 close(ctx->console_fd);
                 ctx->console_fd = -1;
@@ -262,6 +260,11 @@ _Noreturn void init_main(struct init_ctx *ctx)
                 _exit(1);
         if (close_host_fds(ctx, &err) < 0)
                 goto fail;
+        /* hooks and seccomp agents need our pid as the host sees it; the
+         * host's /proc still tells it, until pivot_root */
+        char self[32] = "";
+        if (readlink("/proc/self", self, sizeof(self) - 1) > 0)
+                ctx->host_pid = atoi(self);
         /* exec: the listener path is the host's, reachable only before setns */
         if (ctx->exec_only && connect_seccomp_listener(ctx, &err) < 0)
                 goto fail;

@@ -8,6 +8,8 @@
 #include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -413,6 +415,37 @@ static bool dev_is_bind_mounted(json_t *mounts)
         return false;
 }
 
+/* The mount point holding path's parent directory, from mountinfo (the
+ * longest mount point that is a prefix of it), made private. */
+static int make_parent_mount_private(const char *rootfs, berth_error_t **err)
+{
+        _cleanup_free_ char *parent = xstrdup(rootfs), *best = NULL;
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+        size_t best_len = 0;
+
+        *strrchr(parent, '/') = '\0';
+        if (f == NULL)
+                return berth_error(err, errno, "open /proc/self/mountinfo");
+        while (fgets(line, sizeof(line), f)) {
+                char mp[PATH_MAX];
+                size_t len;
+                /* fields: id parent major:minor root mountpoint ... */
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+                        continue;
+                len = strlen(mp);
+                if ((strcmp(mp, "/") == 0 || (str_has_prefix(parent, mp) && (parent[len] == '/' || parent[len] == '\0'))) &&
+                    len >= best_len) {
+                        free(best);
+                        best = xstrdup(mp);
+                        best_len = len;
+                }
+        }
+        if (best && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+                return berth_error(err, errno, "make %s private", best);
+        return 0;
+}
+
 int rootfs_prepare(struct rootfs_ctx *ctx, berth_error_t **err)
 {
         json_t *linux_ = json_object_get(ctx->config, "linux");
@@ -423,11 +456,17 @@ int rootfs_prepare(struct rootfs_ctx *ctx, berth_error_t **err)
         size_t i;
         int ret;
 
-        /* nothing we mount may reach the host: slave (or private) from here on */
-        if (prop == 0 || (prop & MS_SHARED))
+        /* by default nothing mounted here reaches the host (rslave); a
+         * config asking for rshared gets mounts shared with the host, as
+         * with runc */
+        if (prop == 0)
                 prop = MS_SLAVE | MS_REC;
         if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
                 return berth_error(err, errno, "make / %s", prop_name[0] ? prop_name : "rslave");
+        /* pivot_root refuses shared mounts around the new root: make the
+         * parent private first, so the rootfs bind below is private too */
+        if ((prop & MS_SHARED) && (ret = make_parent_mount_private(ctx->rootfs, err)) < 0)
+                return ret;
         /* the rootfs must be a mount point of its own for pivot_root */
         if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return berth_error(err, errno, "bind rootfs %s", ctx->rootfs);
