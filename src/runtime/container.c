@@ -174,6 +174,22 @@ static int run_runtime_hooks(struct creation *c, berth_error_t **err)
         return ret;
 }
 
+/* The container's cgroup with every limit written; nothing of the
+ * container's runs before this is done (CGROUP_DONE). */
+static int make_cgroup(struct creation *c, berth_error_t **err)
+{
+        json_t *linux_ = json_object_get(c->config, "linux");
+        json_t *resources;
+        int ret;
+
+        if ((ret = cgroup_create(c->st.cgroup_path, &c->cg, err)) < 0)
+                return ret;
+        resources = devices_with_default_rules(json_object_get(linux_, "resources"), json_object_get(linux_, "devices"));
+        ret = cgroup_apply_resources(c->cg, resources, err);
+        json_decref(resources);
+        return ret;
+}
+
 /* The child stopped listening: it failed during setup, and its reason is
  * waiting in the socket. */
 static int child_error(int sync_fd, berth_error_t **err)
@@ -199,7 +215,7 @@ static int drive_child(struct creation *c, berth_error_t **err)
         /* on cgroup v1 the move waits for an RCU grace period (~10 ms here):
          * the child builds its rootfs meanwhile and waits for CGROUP_DONE
          * before anything of the container's runs */
-        if (c->cg && !c->born_in_cgroup && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
+        if (!c->born_in_cgroup && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
                 return ret;
         if ((ret = process_set_oom_score_adj(c->pid, json_object_get(c->config, "process"), err)) < 0)
                 return ret;
@@ -316,13 +332,9 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
                 c->console_fd = pair[1];
         }
         c->st.cgroup_path = cgroup_resolve_path(json_path_str(linux_, "", "cgroupsPath", NULL), c->id);
-        if ((ret = cgroup_create(c->st.cgroup_path, &c->cg, err)) < 0)
-                return ret;
-        json_t *resources = devices_with_default_rules(json_object_get(linux_, "resources"),
-                                                       json_object_get(linux_, "devices"));
-        ret = cgroup_apply_resources(c->cg, resources, err);
-        json_decref(resources);
-        if (ret < 0)
+        /* before clone: on v2 the child is born in it, and a cgroup mount in
+         * the container binds its directories */
+        if ((ret = make_cgroup(c, err)) < 0)
                 return ret;
         c->st.created = rfc3339_now();
         c->st.annotations = json_incref(json_object_get(c->config, "annotations"));
