@@ -91,6 +91,13 @@ if ! grep -qE '^(not )?ok' "$logdir/integration.tap"; then
 fi
 grep '^not ok' -A12 "$logdir/integration.tap" | grep '^#' | head -150
 
+echo "== interop: containerd 1.6 and Podman 4 calling berth-runtime (tests/interop)"
+tests/interop/run.sh >"$logdir/interop.tap" 2>"$logdir/interop.err"
+count_tap interop "$logdir/interop.tap"
+if ! grep -qE '^(not )?ok' "$logdir/interop.tap"; then
+	echo "FAIL [interop] no results"; tail -30 "$logdir/interop.err"; failed=$((failed + 1))
+fi
+
 echo "== cgroup v2 in a QEMU guest (tests/vm)"
 tests/vm/run.sh >"$logdir/vm.tap" 2>"$logdir/vm.err"
 count_tap cgroup-v2-vm "$logdir/vm.tap"
