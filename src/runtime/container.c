@@ -3,6 +3,7 @@
 #include "runtime/console.h"
 #include "runtime/devices.h"
 #include "runtime/hooks.h"
+#include "runtime/idmap.h"
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
@@ -35,6 +36,7 @@ struct creation {
         struct cgroup *cg;
         bool made_state_dir;
         bool born_in_cgroup; /* clone3 CLONE_INTO_CGROUP: no cgroup_enter */
+        bool idmap_rootfs;   /* the child waits for an idmapped rootfs tree */
         pid_t pid;
         int sync_fd;     /* parent's end */
         int fifo_fd;     /* exec.fifo, read end for the child */
@@ -98,6 +100,11 @@ static int resolve_bundle(struct creation *c, const char *bundle, berth_error_t 
         c->st.rootfs = root_path[0] == '/' ? xstrdup(root_path) : xasprintf("%s/%s", c->st.bundle, root_path);
         if (stat(c->st.rootfs, &sb) < 0)
                 return berth_error(err, errno, "rootfs \"%s\"", c->st.rootfs);
+        /* mounts and pivot_root want the real directory, not a symlink to it */
+        if (realpath(c->st.rootfs, buf) == NULL)
+                return berth_error(err, errno, "rootfs \"%s\"", c->st.rootfs);
+        free(c->st.rootfs);
+        c->st.rootfs = xstrdup(buf);
         if (!S_ISDIR(sb.st_mode))
                 return berth_error(err, ENOTDIR, "rootfs \"%s\"", c->st.rootfs);
         return 0;
@@ -201,6 +208,21 @@ static int child_error(int sync_fd, berth_error_t **err)
         return berth_error(err, 0, "container process exited during setup");
 }
 
+/* An idmapped view of the rootfs for a user namespace that does not map
+ * its owner; where the kernel or filesystem cannot, the plain rootfs (the
+ * container then sees its files as owned by nobody). */
+static void send_rootfs_tree(struct creation *c)
+{
+        _cleanup_error_ berth_error_t *e = NULL;
+        int tree = idmap_rootfs_tree(c->st.rootfs, c->pid, &e);
+
+        if (tree < 0)
+                berth_warn("%s; the container sees the rootfs with its host owners", e->msg);
+        sync_send_fd(c->sync_fd, SYNC_ROOTFS_TREE, tree);
+        if (tree >= 0)
+                close(tree);
+}
+
 /* Parent side of the setup protocol, until the child reports ready. */
 static int drive_child(struct creation *c, berth_error_t **err)
 {
@@ -210,6 +232,8 @@ static int drive_child(struct creation *c, berth_error_t **err)
 
         if ((c->ns.create & CLONE_NEWUSER) && (ret = ns_write_id_maps(c->pid, linux_, err)) < 0)
                 return ret;
+        if (c->idmap_rootfs)
+                send_rootfs_tree(c);
         if (sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
                 return child_error(c->sync_fd, err);
         /* on cgroup v1 the move waits for an RCU grace period (~10 ms here):
@@ -265,12 +289,15 @@ static int spawn_init(struct creation *c, const struct create_opts *o, berth_err
                 .rootfs = c->st.rootfs, .bundle = c->st.bundle, .cgroup_path = c->st.cgroup_path, .ns = &c->ns,
                 .start_fd = c->fifo_fd, .console_fd = c->console_fd, .keep_fds = o->preserve_fds + o->listen_fds,
                 .no_pivot = o->no_pivot, .seccomp = c->has_seccomp ? &c->seccomp : NULL,
-                .seccomp_listener_fd = -1,
+                .seccomp_listener_fd = -1, .rootfs_tree_fd = -1,
         };
         int fds[2], saved[2], ret;
 
         if (!(c->ns.create & CLONE_NEWNS) && !(c->ns.n_join && c->ns.join[c->ns.n_join - 1].type == CLONE_NEWNS))
                 return berth_error(err, 0, "linux.namespaces: a mount namespace is required");
+        c->idmap_rootfs = (c->ns.create & CLONE_NEWUSER) &&
+                          idmap_rootfs_wanted(c->st.rootfs, json_object_get(linux_, "uidMappings"));
+        ctx.idmap_rootfs = c->idmap_rootfs;
         if ((ret = sync_socketpair(fds, err)) < 0)
                 return ret;
         if ((ret = ns_parent_enter(&c->ns, json_object_get(linux_, "timeOffsets"), saved, err)) < 0) {

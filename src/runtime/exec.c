@@ -52,7 +52,8 @@ static int spawn_exec(const struct container_state *st, const struct exec_opts *
         struct ns_plan ns;
         struct init_ctx ctx = { .process = o->process, .id = st->id, .ns = &ns, .start_fd = -1,
                                 .console_fd = console_fd, .keep_fds = o->preserve_fds, .exec_only = true,
-                                .seccomp = seccomp, .seccomp_listener_fd = -1, .bundle = st->bundle };
+                                .seccomp = seccomp, .seccomp_listener_fd = -1, .bundle = st->bundle,
+                                .rootfs_tree_fd = -1 };
         int fds[2], saved[2] = { -1, -1 }, ret;
         pid_t pid;
 

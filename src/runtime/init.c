@@ -164,7 +164,7 @@ static int setup_container(struct init_ctx *ctx, berth_error_t **err)
 {
         json_t *linux_ = json_object_get(ctx->config, "linux");
         struct rootfs_ctx rctx = { .config = ctx->config, .rootfs = ctx->rootfs, .bundle = ctx->bundle,
-                                   .cgroup_path = ctx->cgroup_path };
+                                   .cgroup_path = ctx->cgroup_path, .rootfs_tree_fd = ctx->rootfs_tree_fd };
         int ret;
 
         if ((ret = set_names(ctx->config, err)) < 0 || (ret = set_sysctls(json_object_get(linux_, "sysctl"), err)) < 0)
@@ -227,19 +227,30 @@ static int setup_process(struct init_ctx *ctx, char **program, berth_error_t **e
         return process_cloexec_from(3 + ctx->keep_fds, err);
 }
 
+static int receive_rootfs_tree(struct init_ctx *ctx, berth_error_t **err)
+{
+        struct sync_msg msg;
+
+        if (sync_recv_fd(ctx->sync_fd, &msg, &ctx->rootfs_tree_fd) < 0 || msg.type != SYNC_ROOTFS_TREE)
+                return berth_error(err, 0, "expected the rootfs from the runtime");
+        return 0;
+}
+
 /* Whatever the runtime had open (cgroup directories, the log, the state
  * directory) must not be reachable from the container; only the fds this
  * process still needs, and those passed on (--preserve-fds), stay.  The
  * namespace fds to join are closed after the joins. */
 static int close_host_fds(struct init_ctx *ctx, berth_error_t **err)
 {
-        int keep[4 + NS_MAX], n = 0;
+        int keep[5 + NS_MAX], n = 0;
 
         keep[n++] = ctx->sync_fd;
         if (ctx->start_fd >= 0)
                 keep[n++] = ctx->start_fd;
         if (ctx->console_fd >= 0)
                 keep[n++] = ctx->console_fd;
+        if (ctx->rootfs_tree_fd >= 0)
+                keep[n++] = ctx->rootfs_tree_fd;
         for (int i = 0; i < ctx->ns->n_join; i++)
                 keep[n++] = ctx->ns->join[i].fd;
         return process_close_fds_except(3 + ctx->keep_fds, keep, (size_t)n, err);
@@ -256,6 +267,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         signal(sig, SIG_DFL);
+        if (ctx->idmap_rootfs && receive_rootfs_tree(ctx, &err) < 0)
+                goto fail;
         if (sync_expect(ctx->sync_fd, SYNC_GO, &err) < 0)
                 _exit(1);
         if (close_host_fds(ctx, &err) < 0)

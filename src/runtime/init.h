@@ -23,6 +23,8 @@ struct init_ctx {
         int seccomp_listener_fd;               /* connected before pivot_root, or -1 */
         pid_t host_pid;                        /* for the listener's state */
         bool no_pivot;
+        bool idmap_rootfs;      /* the parent sends SYNC_ROOTFS_TREE before GO */
+        int rootfs_tree_fd;     /* the idmapped rootfs, or -1 */
         bool in_cgroup;    /* SYNC_CGROUP_DONE seen */
         bool exec_only;    /* `exec`: join a running container, no rootfs setup */
 };

@@ -468,8 +468,13 @@ int rootfs_prepare(struct rootfs_ctx *ctx, berth_error_t **err)
         if ((prop & MS_SHARED) && (ret = make_parent_mount_private(ctx->rootfs, err)) < 0)
                 return ret;
         /* the rootfs must be a mount point of its own for pivot_root */
-        if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (ctx->rootfs_tree_fd >= 0) {
+                if (syscall(SYS_move_mount, ctx->rootfs_tree_fd, "", AT_FDCWD, ctx->rootfs,
+                            MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return berth_error(err, errno, "attach the idmapped rootfs on %s", ctx->rootfs);
+        } else if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
                 return berth_error(err, errno, "bind rootfs %s", ctx->rootfs);
+        }
         rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return berth_error(err, errno, "open rootfs %s", ctx->rootfs);

@@ -12,6 +12,7 @@ struct rootfs_ctx {
         const char *bundle;      /* relative bind sources resolve here */
         const char *cgroup_path; /* for mounts of type cgroup */
         bool userns;             /* devices are bind-mounted, not mknod'ed */
+        int rootfs_tree_fd;      /* idmapped rootfs to attach instead of a bind, or -1 */
 };
 
 /* Before pivot_root: propagation, rootfs bind, every mount, devices. */

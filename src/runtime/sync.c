@@ -68,3 +68,48 @@ void sync_send_error(int fd, berth_error_t *err)
         if (fd >= 0 && err)
                 sync_send(fd, SYNC_ERROR, err->msg);
 }
+
+int sync_send_fd(int sock, enum sync_type type, int fd)
+{
+        struct sync_msg msg = { .type = (int)type };
+        char control[CMSG_SPACE(sizeof(int))] = { 0 };
+        struct iovec iov = { .iov_base = &msg, .iov_len = offsetof(struct sync_msg, text) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (fd >= 0) {
+                struct cmsghdr *cmsg;
+                mh.msg_control = control;
+                mh.msg_controllen = sizeof(control);
+                cmsg = CMSG_FIRSTHDR(&mh);
+                cmsg->cmsg_level = SOL_SOCKET;
+                cmsg->cmsg_type = SCM_RIGHTS;
+                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+        }
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int sync_recv_fd(int sock, struct sync_msg *msg, int *fd)
+{
+        char control[CMSG_SPACE(sizeof(int))] = { 0 };
+        struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) - 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof(control) };
+        struct cmsghdr *cmsg;
+        ssize_t n;
+
+        memset(msg, 0, sizeof(*msg));
+        *fd = -1;
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < (ssize_t)sizeof(int)) {
+                if (n >= 0)
+                        errno = 0;
+                return -1;
+        }
+        cmsg = CMSG_FIRSTHDR(&mh);
+        if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+                memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+        return 0;
+}

@@ -12,6 +12,7 @@ enum sync_type {
         SYNC_READY,         /* child: set up, waiting for start */
         SYNC_START,         /* parent (run): exec now */
         SYNC_ERROR,         /* either: the text that follows is the error */
+        SYNC_ROOTFS_TREE,   /* parent: the idmapped rootfs tree (fd attached, or none) */
 };
 
 struct sync_msg {
@@ -25,5 +26,9 @@ int sync_send(int fd, enum sync_type type, const char *text);
 int sync_recv(int fd, struct sync_msg *msg);
 /* Receive and require `want`; a SYNC_ERROR becomes *err with its text. */
 int sync_expect(int fd, enum sync_type want, berth_error_t **err);
+/* A message carrying an fd (SCM_RIGHTS); fd < 0 sends the message alone. */
+int sync_send_fd(int sock, enum sync_type type, int fd);
+/* Receive a message and the fd it may carry (*fd = -1 when none). */
+int sync_recv_fd(int sock, struct sync_msg *msg, int *fd);
 /* Child side: report err to the parent (no-op if fd < 0). */
 void sync_send_error(int fd, berth_error_t *err);
