@@ -511,6 +511,19 @@ static void print_usage(void)
              "An OCI runtime with runc's command-line contract; part of Berth.");
 }
 
+/* An unprivileged user cannot write /run: state goes where runc's does. */
+static const char *rootless_root(void)
+{
+        static char path[4096];
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+        if (xdg && *xdg)
+                snprintf(path, sizeof(path), "%s/berth-runtime", xdg);
+        else
+                snprintf(path, sizeof(path), "/tmp/berth-runtime-%u", (unsigned)geteuid());
+        return path;
+}
+
 /* Global flags come before the command, as with runc. */
 static int parse_globals(int argc, char **argv)
 {
@@ -521,11 +534,12 @@ static int parse_globals(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' }, { "rootless", required_argument, NULL, 'R' },
                 { "criu", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
         };
+        bool root_given = false;
         int c;
 
         PARSE_OPTS(argc, argv, "+vh", opts, c) {
                 switch (c) {
-                case 'r': g.root = optarg; break;
+                case 'r': g.root = optarg; root_given = true; break;
                 case 'l': g.log = optarg; break;
                 case 'f': g.log_format = optarg; break;
                 case 's': g.systemd_cgroup = true; break;
@@ -538,6 +552,8 @@ static int parse_globals(int argc, char **argv)
                 default: return usage_error("unknown global option %s", argv[optind - 1]);
                 }
         }
+        if (!root_given && geteuid() != 0)
+                g.root = rootless_root();
         if (strcmp(g.log_format, "text") && strcmp(g.log_format, "json"))
                 return usage_error("unknown --log-format \"%s\" (text or json)", g.log_format);
         return optind;

@@ -110,6 +110,17 @@ static int resolve_bundle(struct creation *c, const char *bundle, berth_error_t 
         return 0;
 }
 
+static bool has_user_namespace(json_t *linux_)
+{
+        json_t *ns;
+        size_t i;
+
+        json_array_foreach(json_object_get(linux_, "namespaces"), i, ns)
+                if (strcmp(json_path_str(ns, "", "type", NULL), "user") == 0)
+                        return true;
+        return false;
+}
+
 /* Socket activation (systemd): the first listen_fds fds after stdio pass
  * through, and the program learns of them the usual way. */
 static void add_listen_fds(json_t *process, int listen_fds)
@@ -181,6 +192,22 @@ static int run_runtime_hooks(struct creation *c, berth_error_t **err)
         return ret;
 }
 
+/* A rootless runtime may lack a (delegated) cgroup; that is fine unless
+ * the config asks for limits, which would silently not hold. */
+static bool rootless_without_cgroups(struct creation *c, berth_error_t *e)
+{
+        json_t *resources = json_path(c->config, "linux", "resources", NULL);
+        const char *key;
+        json_t *v;
+
+        if (geteuid() == 0 || (e->status != EACCES && e->status != EPERM && e->status != EROFS))
+                return false;
+        json_object_foreach(resources, key, v)
+                if (strcmp(key, "devices") != 0 && json_object_size(v) > 0)
+                        return false;
+        return true;
+}
+
 /* The container's cgroup with every limit written; nothing of the
  * container's runs before this is done (CGROUP_DONE). */
 static int make_cgroup(struct creation *c, berth_error_t **err)
@@ -189,8 +216,15 @@ static int make_cgroup(struct creation *c, berth_error_t **err)
         json_t *resources;
         int ret;
 
-        if ((ret = cgroup_create(c->st.cgroup_path, &c->cg, err)) < 0)
-                return ret;
+        if ((ret = cgroup_create(c->st.cgroup_path, &c->cg, err)) < 0) {
+                if (!rootless_without_cgroups(c, *err))
+                        return ret;
+                /* rootless and not delegated: like runc, run without a cgroup */
+                berth_debug("no cgroup: %s", (*err)->msg);
+                berth_error_free(err);
+                c->st.cgroup_path[0] = '\0';
+                return 0;
+        }
         resources = devices_with_default_rules(json_object_get(linux_, "resources"), json_object_get(linux_, "devices"));
         ret = cgroup_apply_resources(c->cg, resources, err);
         json_decref(resources);
@@ -239,7 +273,7 @@ static int drive_child(struct creation *c, berth_error_t **err)
         /* on cgroup v1 the move waits for an RCU grace period (~10 ms here):
          * the child builds its rootfs meanwhile and waits for CGROUP_DONE
          * before anything of the container's runs */
-        if (!c->born_in_cgroup && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
+        if (c->cg && !c->born_in_cgroup && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
                 return ret;
         if ((ret = process_set_oom_score_adj(c->pid, json_object_get(c->config, "process"), err)) < 0)
                 return ret;
@@ -334,6 +368,8 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
         if ((ret = resolve_bundle(c, o->bundle, err)) < 0)
                 return ret;
         linux_ = json_object_get(c->config, "linux");
+        if (geteuid() != 0 && !has_user_namespace(linux_))
+                return berth_error(err, 0, "a rootless container needs a user namespace (linux.namespaces)");
         add_listen_fds(json_object_get(c->config, "process"), o->listen_fds);
         warn_unused_lsm(json_object_get(c->config, "process"));
         if ((ret = ns_plan_build(json_object_get(linux_, "namespaces"), &c->ns, err)) < 0)
@@ -495,6 +531,13 @@ int container_run(const char *root, const char *id, const struct create_opts *o,
         return container_delete(root, id, true, err);
 }
 
+/* The container's cgroup; NULL for a rootless container that has none
+ * (an empty path must never open the hierarchy roots). */
+static struct cgroup *container_cgroup(const struct container_state *st)
+{
+        return st->cgroup_path[0] ? cgroup_open(st->cgroup_path) : NULL;
+}
+
 /* Wait (up to about 10 s) until the init is gone; not our child, so poll. */
 static void wait_init_gone(const struct container_state *st)
 {
@@ -539,8 +582,7 @@ int container_delete(const char *root, const char *id, bool force, berth_error_t
         /* like runc, a created container that never ran may go without --force */
         if (strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0 && !force)
                 return berth_error(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id, status);
-        if (st->cgroup_path[0])
-                cg = cgroup_open(st->cgroup_path);
+        cg = container_cgroup(st);
         if (strcmp(status, "stopped") != 0)
                 kill_everything(st, cg);
         state = state_to_oci(st, "stopped");
@@ -583,7 +625,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, berth_er
                         return berth_error(err, errno, "kill container \"%s\"", id);
                 return 0;
         }
-        cg = cgroup_open(st->cgroup_path);
+        cg = container_cgroup(st);
         n = cg ? cgroup_pids(cg, &pids, err) : 0;
         if (cg)
                 cgroup_free(cg);
@@ -640,7 +682,7 @@ int container_pause(const char *root, const char *id, bool pause, berth_error_t 
                 return berth_error(err, 0, "container \"%s\" is already paused", id);
         if (!pause && strcmp(status, "paused") != 0)
                 return berth_error(err, 0, "container \"%s\" is not paused", id);
-        if ((cg = cgroup_open(st->cgroup_path)) == NULL)
+        if ((cg = container_cgroup(st)) == NULL)
                 return berth_error(err, 0, "container \"%s\" has no cgroup", id);
         ret = cgroup_freeze(cg, pause, err);
         cgroup_free(cg);
@@ -655,7 +697,7 @@ int container_pids(const char *root, const char *id, pid_t **pids, berth_error_t
 
         if (ret < 0)
                 return ret;
-        if ((cg = cgroup_open(st->cgroup_path)) == NULL) {
+        if ((cg = container_cgroup(st)) == NULL) {
                 *pids = NULL;
                 return 0;
         }
@@ -673,7 +715,7 @@ int container_update(const char *root, const char *id, json_t *resources, berth_
 
         if ((ret = read_running(root, id, &st, &status, err)) < 0)
                 return ret;
-        if ((cg = cgroup_open(st->cgroup_path)) == NULL)
+        if ((cg = container_cgroup(st)) == NULL)
                 return berth_error(err, 0, "container \"%s\" has no cgroup", id);
         /* device rules are fixed at create, as with runc: containerd's CRI
          * update carries a bare "deny all" that would cut off /dev/null */

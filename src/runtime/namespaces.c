@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <linux/sched.h>
 #include <stdint.h>
@@ -199,12 +200,60 @@ int ns_join_all(struct ns_plan *plan, berth_error_t **err)
         return 0;
 }
 
+/* Only our own id, one to one: what an unprivileged process may write. */
+static bool only_own_id(json_t *mappings, unsigned long own)
+{
+        json_t *m = json_array_get(mappings, 0);
+
+        return json_array_size(mappings) == 1 && json_integer_value(json_object_get(m, "size")) == 1 &&
+               (unsigned long)json_integer_value(json_object_get(m, "hostID")) == own;
+}
+
+/* Without privilege, ranges of subordinate ids go through the setuid
+ * helpers (newuidmap/newgidmap, from /etc/subuid and /etc/subgid). */
+static int run_id_helper(const char *helper, pid_t pid, json_t *mappings, berth_error_t **err)
+{
+        size_t n = json_array_size(mappings), i, k = 0;
+        _cleanup_strv_ char **argv = xcalloc(3 * n + 3, sizeof(char *));
+        json_t *m;
+        pid_t child;
+        int status;
+
+        argv[k++] = xstrdup(helper);
+        argv[k++] = xasprintf("%d", (int)pid);
+        json_array_foreach(mappings, i, m) {
+                argv[k++] = xasprintf("%lld", (long long)json_integer_value(json_object_get(m, "containerID")));
+                argv[k++] = xasprintf("%lld", (long long)json_integer_value(json_object_get(m, "hostID")));
+                argv[k++] = xasprintf("%lld", (long long)json_integer_value(json_object_get(m, "size")));
+        }
+        child = fork();
+        if (child < 0)
+                return berth_error(err, errno, "fork %s", helper);
+        if (child == 0) {
+                execvp(helper, argv);
+                _exit(127);
+        }
+        while (waitpid(child, &status, 0) < 0)
+                if (errno != EINTR)
+                        return berth_error(err, errno, "wait for %s", helper);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return berth_error(err, 0, "%s failed (exit %d): are the ids in /etc/sub%cid?", helper,
+                                   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                                   strcmp(helper, "newuidmap") == 0 ? 'u' : 'g');
+        return 0;
+}
+
 static int write_map(pid_t pid, const char *file, json_t *mappings, berth_error_t **err)
 {
         char path[64], buf[4096];
         size_t used = 0, i;
         json_t *m;
+        bool uid = strcmp(file, "uid_map") == 0;
 
+        if (json_array_size(mappings) == 0)
+                return berth_error(err, 0, "a user namespace needs linux.%s", uid ? "uidMappings" : "gidMappings");
+        if (geteuid() != 0 && !only_own_id(mappings, uid ? geteuid() : getegid()))
+                return run_id_helper(uid ? "newuidmap" : "newgidmap", pid, mappings, err);
         json_array_foreach(mappings, i, m) {
                 used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%lld %lld %lld\n",
                                          (long long)json_integer_value(json_object_get(m, "containerID")),
@@ -213,9 +262,12 @@ static int write_map(pid_t pid, const char *file, json_t *mappings, berth_error_
                 if (used >= sizeof(buf))
                         return berth_error(err, 0, "too many %s entries", file);
         }
-        if (used == 0)
-                return berth_error(err, 0, "a user namespace needs linux.%s", strcmp(file, "uid_map") == 0
-                                                                                  ? "uidMappings" : "gidMappings");
+        /* an unprivileged gid_map needs setgroups denied first */
+        if (!uid && geteuid() != 0) {
+                snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+                if (write_file(path, "deny", 4, err) < 0)
+                        return berth_error_wrap(err, "write user namespace mapping");
+        }
         snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
         if (write_file(path, buf, used, err) < 0)
                 return berth_error_wrap(err, "write user namespace mapping");
