@@ -115,6 +115,21 @@ have_memsw() {
 	touch "$OUT/go"
 }
 
+@test "cpu realtime: runtime and period where the kernel has them, an error naming them where not" {
+	cfg '.linux.resources.cpu = {"realtimePeriod": 1000000, "realtimeRuntime": 0}'
+	if cg_is_v2 || [[ ! -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]]; then
+		cfg '.linux.resources.cpu.realtimeRuntime = 1000'
+		run rt_run
+		assert_failure
+		assert_match "$output$(log_errors)" "rt_runtime|realtime" "error"
+		return
+	fi
+	start_waiting 'true'
+	assert_eq "$(cat /sys/fs/cgroup/cpu/berth-test/"$CID"/cpu.rt_period_us)" 1000000 rt_period_us
+	assert_eq "$(cat /sys/fs/cgroup/cpu/berth-test/"$CID"/cpu.rt_runtime_us)" 0 rt_runtime_us
+	touch "$OUT/go"
+}
+
 @test "blockIO: throttle read/write bps and weight where the kernel has it" {
 	local dev
 	dev=$(cat /sys/block/"$(ls /sys/block | grep -v -E '^(loop|ram|zram)' | head -n1)"/dev 2>/dev/null) || true

@@ -131,6 +131,17 @@ make_shared_dir() {
 	assert_eq "$(cat "$OUT/seen")" no "host mount seen inside"
 }
 
+@test "propagation runbindable: the mount cannot be bind-mounted elsewhere inside" {
+	mkdir -p "$TD/unb"
+	add_mount /mnt/unb bind "$TD/unb" rbind runbindable
+	cfg '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	cfg_sh 'mkdir -p /tmp/copy; if mount --bind /mnt/unb /tmp/copy 2>/dev/null; then echo bound; else echo refused; fi; grep " /mnt/unb " /proc/self/mountinfo'
+	run rt_run
+	assert_success
+	assert_match "$output" refused "bind of an unbindable mount"
+	assert_match "$output" unbindable "mountinfo of /mnt/unb"
+}
+
 @test "propagation rshared: a mount made inside appears on the host" {
 	make_shared_dir
 	mkdir -p "$TD/prop/fromct"
