@@ -134,8 +134,17 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
 {
         struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC),
                                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        int fd;
 
-        return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        /* EAGAIN: a rename raced with the walk (a container renaming in a
+         * shared volume); the kernel asks for a retry rather than risk a
+         * wrong answer */
+        for (int tries = 0; tries < 64; tries++) {
+                fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
+        return fd;
 }
 
 int resolve_in_root(int rootfd, const char *path, bool create, bool file, berth_error_t **err)

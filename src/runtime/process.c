@@ -186,7 +186,7 @@ int process_chdir(json_t *process, berth_error_t **err)
         /* CVE-2024-21626: a cwd reached through a leaked fd (/proc/self/fd/N)
          * lies outside the root, which getcwd reports as unreachable */
         if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
-                return berth_error(err, errno ? errno : ENOENT, "cwd (\"%s\") is outside the container", cwd);
+                return berth_error(err, 0, "cwd (\"%s\") is outside the container", cwd);
         return 0;
 }
 

@@ -4,9 +4,11 @@
 #include "util/util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -189,6 +191,30 @@ static int export_bpf(scmp_filter_ctx ctx, struct seccomp_program *out, berth_er
         return 0;
 }
 
+/* Syscalls newer than libseccomp's table cannot be named in a profile, so
+ * an allowlist would answer them with its default errno (EPERM); programs
+ * probing for a new syscall expect ENOSYS and fall back.  Like runc, give
+ * ENOSYS for every native syscall number above the highest one known. */
+static int highest_known_syscall(void)
+{
+        uint32_t arch = seccomp_arch_native();
+        int max = -1;
+
+        for (int nr = 0; nr < 1024; nr++) {
+                char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+                if (name) {
+                        max = nr;
+                        free(name);
+                }
+        }
+        return max;
+}
+
+static bool needs_enosys_stub(uint32_t default_action)
+{
+        return default_action != SCMP_ACT_ALLOW && default_action != SCMP_ACT_LOG;
+}
+
 static int compile(json_t *seccomp, struct seccomp_program *out, berth_error_t **err)
 {
         uint32_t default_action;
@@ -212,12 +238,15 @@ static int compile(json_t *seccomp, struct seccomp_program *out, berth_error_t *
         }
         if (ret == 0)
                 ret = export_bpf(ctx, out, err);
+        if (ret == 0 && needs_enosys_stub(default_action))
+                out->stub_max_nr = highest_known_syscall();
         seccomp_release(ctx);
         return ret;
 }
 
 /* FNV-1a names the cache file; the file holds the exact JSON it was built
- * from and is used only when that matches byte for byte. */
+ * from, and the versions of Berth and libseccomp that built it, and is
+ * used only when all of them match byte for byte. */
 static uint64_t fnv1a(const char *s)
 {
         uint64_t h = 14695981039346656037ULL;
@@ -227,55 +256,76 @@ static uint64_t fnv1a(const char *s)
         return h;
 }
 
-static bool cache_load(const char *path, const char *key, struct seccomp_program *out)
+/* "<magic> <berth version> <libseccomp version>\n<json>\n" */
+static char *cache_header(const char *key)
+{
+        const struct scmp_version *v = seccomp_version();
+
+        return xasprintf("%s %s %u.%u.%u\n%s\n", CACHE_MAGIC, BERTH_VERSION, v->major, v->minor, v->micro, key);
+}
+
+struct cache_meta {
+        uint8_t notify;
+        uint8_t stub;       /* an ENOSYS stub follows the filter */
+        int32_t max_nr;     /* highest syscall number libseccomp knows (native arch) */
+        uint32_t filter_len;
+};
+
+static bool cache_load(const char *path, const char *header, struct seccomp_program *out)
 {
         _cleanup_free_ char *data = NULL;
-        size_t len = 0, klen = strlen(key), hdr = sizeof(CACHE_MAGIC) - 1;
+        size_t len = 0, hlen = strlen(header);
+        struct cache_meta meta;
 
-        if (read_file(path, &data, &len, NULL) < 0 || len < hdr + klen + 1)
+        if (read_file(path, &data, &len, NULL) < 0 || len < hlen + sizeof(meta))
                 return false;
-        if (memcmp(data, CACHE_MAGIC, hdr) != 0 || memcmp(data + hdr, key, klen) != 0 || data[hdr + klen] != '\n')
+        if (memcmp(data, header, hlen) != 0)
                 return false;
-        out->len = len - hdr - klen - 1;
-        if (out->len == 0 || out->len % sizeof(struct sock_filter))
+        memcpy(&meta, data + hlen, sizeof(meta));
+        if (meta.filter_len == 0 || meta.filter_len % sizeof(struct sock_filter) ||
+            hlen + sizeof(meta) + meta.filter_len != len)
                 return false;
+        out->notify = meta.notify;
+        out->stub_max_nr = meta.stub ? meta.max_nr : -1;
+        out->len = meta.filter_len;
         out->bpf = xmalloc(out->len);
-        memcpy(out->bpf, data + hdr + klen + 1, out->len);
+        memcpy(out->bpf, data + hlen + sizeof(meta), out->len);
         return true;
 }
 
-static void cache_store(const char *dir, const char *path, const char *key, const struct seccomp_program *p)
+static void cache_store(const char *dir, const char *path, const char *header, const struct seccomp_program *p)
 {
-        size_t hdr = sizeof(CACHE_MAGIC) - 1, klen = strlen(key);
-        _cleanup_free_ char *buf = xmalloc(hdr + klen + 1 + p->len);
+        size_t hlen = strlen(header);
+        struct cache_meta meta = { .notify = p->notify, .stub = p->stub_max_nr >= 0,
+                                   .max_nr = p->stub_max_nr, .filter_len = (uint32_t)p->len };
+        _cleanup_free_ char *buf = xmalloc(hlen + sizeof(meta) + p->len);
 
-        memcpy(buf, CACHE_MAGIC, hdr);
-        memcpy(buf + hdr, key, klen);
-        buf[hdr + klen] = '\n';
-        memcpy(buf + hdr + klen + 1, p->bpf, p->len);
+        memcpy(buf, header, hlen);
+        memcpy(buf + hlen, &meta, sizeof(meta));
+        memcpy(buf + hlen + sizeof(meta), p->bpf, p->len);
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return;
-        (void)write_file_atomic(path, buf, hdr + klen + 1 + p->len, NULL);
+        (void)write_file_atomic(path, buf, hlen + sizeof(meta) + p->len, NULL);
 }
 
 int seccomp_program_build(json_t *seccomp, const char *cache_dir, struct seccomp_program *out,
                           berth_error_t **err)
 {
-        _cleanup_free_ char *key = NULL, *path = NULL;
+        _cleanup_free_ char *key = NULL, *path = NULL, *header = NULL;
         int ret;
 
         memset(out, 0, sizeof(*out));
+        out->stub_max_nr = -1;
         if ((ret = parse_flags(json_object_get(seccomp, "flags"), &out->flags, err)) < 0)
                 return ret;
         if (json_path_str(seccomp, NULL, "listenerPath", NULL))
                 out->listener_path = xstrdup(json_path_str(seccomp, NULL, "listenerPath", NULL));
         out->listener_metadata = xstrdup(json_path_str(seccomp, "", "listenerMetadata", NULL));
-        /* the notify flag is derived again on a cache hit from the text */
         key = json_dumps(seccomp, JSON_COMPACT | JSON_SORT_KEYS);
-        out->notify = strstr(key, "\"SCMP_ACT_NOTIFY\"") != NULL;
+        header = cache_header(key);
         if (cache_dir) {
-                path = xasprintf("%s/%016llx.bpf", cache_dir, (unsigned long long)fnv1a(key));
-                if (cache_load(path, key, out))
+                path = xasprintf("%s/%016llx.bpf", cache_dir, (unsigned long long)fnv1a(header));
+                if (cache_load(path, header, out))
                         return 0;
         }
         if ((ret = compile(seccomp, out, err)) < 0)
@@ -283,7 +333,7 @@ int seccomp_program_build(json_t *seccomp, const char *cache_dir, struct seccomp
         if (out->notify && out->listener_path == NULL)
                 return berth_error(err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath");
         if (cache_dir)
-                cache_store(cache_dir, path, key, out);
+                cache_store(cache_dir, path, header, out);
         return 0;
 }
 
@@ -293,6 +343,30 @@ void seccomp_program_free(struct seccomp_program *p)
         free(p->listener_path);
         free(p->listener_metadata);
         memset(p, 0, sizeof(*p));
+}
+
+/* A second filter, installed after the profile: for an ERRNO verdict of
+ * both, the later filter's errno wins, and for anything else it allows,
+ * leaving the profile's verdict alone.  x32 numbers (bit 30) are the
+ * profile's business. */
+static int load_enosys_stub(const struct seccomp_program *p, berth_error_t **err)
+{
+        struct sock_filter stub[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x40000000, 2, 0),
+                BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)p->stub_max_nr, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = ARRAY_SIZE(stub), .filter = stub };
+
+        if (seccomp_arch_native() != SCMP_ARCH_X86_64)
+                return 0; /* the stub's arch check is written for x86_64 */
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags & ~SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog) < 0)
+                return berth_error(err, errno, "load the seccomp ENOSYS filter");
+        return 0;
 }
 
 int seccomp_program_load(const struct seccomp_program *p, int listener_fd, const char *state_json,
@@ -306,6 +380,11 @@ int seccomp_program_load(const struct seccomp_program *p, int listener_fd, const
 
         if (fd < 0)
                 return berth_error(err, errno, "load seccomp filter");
+        if (p->stub_max_nr >= 0 && (ret = load_enosys_stub(p, err)) < 0) {
+                if (p->notify)
+                        close(fd);
+                return ret;
+        }
         if (!p->notify)
                 return 0;
         ret = send_fd(listener_fd, fd, state_json, err);

@@ -12,6 +12,7 @@ struct seccomp_program {
         size_t len;             /* bytes */
         unsigned int flags;     /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
         bool notify;            /* some rule says SCMP_ACT_NOTIFY */
+        int stub_max_nr;        /* ENOSYS above this native syscall number; -1: no stub */
         char *listener_path;    /* linux.seccomp.listenerPath */
         char *listener_metadata;
 };

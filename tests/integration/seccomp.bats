@@ -131,7 +131,7 @@ start_listener() {
 		sha256sum /tmp/a/f | cut -c1-8; find /tmp/a -name g; du -s /tmp/a > /dev/null; df / > /dev/null
 		sleep 0.1 & wait $!; ps -o pid,comm | grep -c ps; id -u; hostname; uname -s; date +%Y > /dev/null
 		mkfifo /tmp/p; (echo via-fifo > /tmp/p &); cat /tmp/p; env | grep -c BERTH_ITEST
-		trap "echo trapped" USR1; kill -USR1 $$; timeout 5 true; nice -n 5 true; echo done'
+		trap "echo trapped" USR1; kill -USR1 $$; timeout 5 true; echo done'
 	run rt_run
 	assert_success
 	assert_eq "$output" "hello
@@ -196,7 +196,7 @@ unshare EPERM" "exec'd process"
 	local n
 	for n in mount unshare clone-newuser keyctl kexec_load open_by_handle_at bpf reboot init_module \
 		swapon settimeofday clock_settime acct syslog perf_event_open userfaultfd io_uring_setup personality=0x6; do
-		assert_match "$output" "(^|$'\n')$n EPERM" "$n"
+		grep -qx -- "$n EPERM" <<<"$output" || fail "$n: not tried or not EPERM"
 	done
 }
 
@@ -211,31 +211,25 @@ unshare EPERM" "exec'd process"
 @test "default profile: allowed calls and argument values still work" {
 	use_docker_caps
 	use_profile
-	probe_run syscall getpid getcwd uname chroot adjtimex mkdir rmdir fork clone name_to_handle_at \
-		personality personality=0 personality=0x8 personality=0x20000 personality=0x20008 \
-		socket=1 socket=2 socket=10 socket=16 socket=17 socket=39
+	local expect=(
+		"getpid none" "getcwd none" "uname none" "chroot none" "adjtimex none" "mkdir none" "rmdir ENOENT"
+		"fork none" "clone none" "name_to_handle_at (none|EOPNOTSUPP)"
+		"personality none" "personality=0 none" "personality=0x8 none" "personality=0x20000 none"
+		"personality=0x20008 none"
+		"socket=1 none" "socket=2 none" "socket=10 (none|EAFNOSUPPORT)" "socket=16 none" "socket=17 none"
+		"socket=39 (none|EAFNOSUPPORT)"
+	)
+	local e names=()
+	for e in "${expect[@]}"; do
+		names+=("${e%% *}")
+	done
+	probe_run syscall "${names[@]}"
 	assert_success
-	assert_eq "$output" "getpid none
-getcwd none
-uname none
-chroot none
-adjtimex none
-mkdir none
-rmdir ENOENT
-fork none
-clone none
-name_to_handle_at $(grep -q '^name_to_handle_at ' <<<"$output" && grep '^name_to_handle_at ' <<<"$output" | grep -oE '(none|EOPNOTSUPP)$')
-personality none
-personality=0 none
-personality=0x8 none
-personality=0x20000 none
-personality=0x20008 none
-socket=1 none
-socket=2 none
-socket=10 $(grep '^socket=10 ' <<<"$output" | grep -oE '(none|EAFNOSUPPORT)$')
-socket=16 none
-socket=17 none
-socket=39 $(grep '^socket=39 ' <<<"$output" | grep -oE '(none|EAFNOSUPPORT)$')"
+	assert_eq "${#lines[@]}" "${#expect[@]}" "lines"
+	local i
+	for i in "${!expect[@]}"; do
+		assert_match "${lines[$i]}" "^${expect[$i]}\$" "${names[$i]}"
+	done
 }
 
 @test "default profile: clone3 fails with ENOSYS, so libc falls back to clone (threads still work)" {
@@ -246,6 +240,20 @@ socket=39 $(grep '^socket=39 ' <<<"$output" | grep -oE '(none|EAFNOSUPPORT)$')"
 	assert_success
 	assert_eq "$output" "clone3 ENOSYS
 threads=4 total=800"
+}
+
+@test "default profile: syscalls newer than the filter knows fail with ENOSYS (as under runc), so programs fall back" {
+	# listmount (458) and mseal (462) are newer than libseccomp 2.5.4's
+	# table: a program must see "not implemented", not "not permitted",
+	# to take its fallback path.  runc patches its filter for this; Docker
+	# users get ENOSYS.
+	use_docker_caps
+	use_profile
+	probe_run syscall nr=458 nr=462 mount
+	assert_success
+	assert_eq "$output" "nr=458 ENOSYS
+nr=462 ENOSYS
+mount EPERM"
 }
 
 @test "default profile: namespaces need CAP_SYS_ADMIN: denied without it, allowed with the capability rules" {
@@ -390,6 +398,8 @@ sethostname EXDEV"
 
 @test "linux.seccomp: SCMP_ACT_KILL_PROCESS kills with SIGSYS (exit 159); KILL_THREAD and TRAP too; LOG lets the call run" {
 	local act
+	# SIGSYS dumps core: not here
+	cfg '.process.rlimits += [{"type": "RLIMIT_CORE", "hard": 0, "soft": 0}]'
 	for act in SCMP_ACT_KILL_PROCESS SCMP_ACT_KILL_THREAD SCMP_ACT_KILL SCMP_ACT_TRAP; do
 		use_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"$act\"}]}"
 		cfg_args mkdir /tmp/x
@@ -409,6 +419,7 @@ getpid none" "$act in a child"
 }
 
 @test "linux.seccomp: flags SECCOMP_FILTER_FLAG_LOG and SECCOMP_FILTER_FLAG_SPEC_ALLOW are accepted" {
+	berth_only "runc 1.1.5: seccomp flags are not yet supported by runc"
 	use_docker_caps
 	use_profile '.flags = ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]'
 	probe_run syscall getpid mount
@@ -488,7 +499,6 @@ getpid none" "second container (from the cache)"
 	assert_eq "$(stat -c %Y.%y "$f")" "$mtime" "cache file mtime"
 	assert_eq "$(sha256sum <"$f")" "$sum" "cache file content"
 	assert_eq "$(cache_file "$marker" | wc -l)" 1 "cache files for the profile"
-	# exec uses it too
 	rt delete "$CID"
 }
 
@@ -499,16 +509,17 @@ getpid none" "second container (from the cache)"
 	cfg_args berth-probe syscall mkdir
 	run rt_run
 	assert_eq "$output" "mkdir EXDEV"
-	local f
+	local f size
 	f=$(cache_file "$marker") || fail "no cache file"
+	size=$(stat -c %s "$f")
 	# damage it: a length that is no whole BPF program
 	printf 'x' >>"$f"
-	run rt_run --id "$CID"
+	run rt_run
 	assert_eq "$output" "mkdir EXDEV" "after damage"
-	[[ $(( $(stat -c %s "$f") % 8 )) -ne 1 ]] || fail "the damaged cache file was not rebuilt"
+	assert_eq "$(stat -c %s "$f")" "$size" "size of the rebuilt cache file"
 	# another errnoRet: another file, another result
 	cfg '.linux.seccomp.syscalls[0].errnoRet = 95'
-	run rt_run --id "$CID"
+	run rt_run
 	assert_eq "$output" "mkdir EOPNOTSUPP" "changed profile"
 	assert_eq "$(cache_file "$marker" | wc -l)" 2 "cache files"
 }
@@ -524,7 +535,7 @@ notify_profile() {
 @test "SCMP_ACT_NOTIFY: the listener gets the notify fd and the containerProcessState; CONTINUE lets the call run" {
 	start_listener continue
 	use_seccomp "$(notify_profile)"
-	cfg_sh 'berth-probe syscall mkdir; ls -d /tmp/berth-probe-mkdir 2>/dev/null; mkdir /tmp/made && ls -d /tmp/made'
+	cfg_args berth-probe syscall mkdir mkdir getpid
 	rt_create
 	wait_for_file "$TD/agent.state"
 	local st
@@ -535,10 +546,12 @@ notify_profile() {
 		and .state.id == $id and .state.pid == $pid and .state.status == "creating" and .state.bundle == $b' <<<"$st"
 	[[ $status -eq 0 ]] || fail "containerProcessState: $st"
 	rt_start
-	assert_eq "$(wait_exit)" 0 "exit code" || true
+	wait_exit >/dev/null
 	# the first mkdir was answered CONTINUE; the listener is gone for the
-	# second (the kernel then fails it)
-	assert_eq "$(head -n1 "$TD/$CID.stdout")" "mkdir none" "first mkdir"
+	# second, which the kernel fails with ENOSYS
+	assert_eq "$(cat "$TD/$CID.stdout")" "mkdir none
+mkdir ENOSYS
+getpid none" "container"
 	run cat "$TD/agent.state.log"
 	assert_match "$output" "^notif pid=[0-9]+ nr=[0-9]+$" "notification"
 }
@@ -553,7 +566,7 @@ getpid none"
 }
 
 @test "SCMP_ACT_NOTIFY: an exec'd process sends its own notify fd to the listener" {
-	start_listener errno=18 2
+	start_listener errno=18
 	use_seccomp "$(notify_profile)"
 	cfg_args berth-probe sleep 30
 	rt_create
