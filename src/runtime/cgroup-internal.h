@@ -171,6 +171,9 @@ int cg_v2_stats(int fd, struct cgroup_stats *st, berth_error_t **err);
  * v2; pids.max too. */
 int cg_set_cpuset(int fd, const struct cg_resources *r, berth_error_t **err);
 int cg_set_pids(int fd, const struct cg_resources *r, berth_error_t **err);
+int cg_set_hugetlb(int fd, const struct cg_resources *r, const char *limit_suffix, const char *rsvd_suffix,
+                   int (*write_limit)(int fd, const char *file, int64_t v, berth_error_t **err),
+                   berth_error_t **err);
 
 /* ---- directories: create, roll back, destroy ---- */
 

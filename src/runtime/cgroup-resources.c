@@ -138,3 +138,31 @@ int cg_set_pids(int fd, const struct cg_resources *r, berth_error_t **err)
                 return cg_write(fd, "pids.max", "max", err);
         return cg_write_i64(fd, "pids.max", r->pids_limit.v, err);
 }
+
+/* hugepageLimits: one file per page size, and its reservation twin where
+ * the kernel has one (5.7+), or a reservation would slip past the limit.
+ * The versions differ only in file names and how "unlimited" is written. */
+int cg_set_hugetlb(int fd, const struct cg_resources *r, const char *limit_suffix, const char *rsvd_suffix,
+                   int (*write_limit)(int fd, const char *file, int64_t v, berth_error_t **err),
+                   berth_error_t **err)
+{
+        size_t i;
+        json_t *e;
+
+        json_array_foreach(r->hugepages, i, e) {
+                _cleanup_free_ char *file = NULL, *rsvd = NULL;
+                const char *size;
+                int64_t limit;
+                int ret = cg_json_hugepage(e, &size, &limit, err);
+
+                if (ret < 0)
+                        return ret;
+                file = xasprintf("hugetlb.%s.%s", size, limit_suffix);
+                if ((ret = write_limit(fd, file, limit, err)) < 0)
+                        return ret;
+                rsvd = xasprintf("hugetlb.%s.%s", size, rsvd_suffix);
+                if (faccessat(fd, rsvd, F_OK, 0) == 0 && (ret = write_limit(fd, rsvd, limit, err)) < 0)
+                        return ret;
+        }
+        return 0;
+}

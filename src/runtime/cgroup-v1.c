@@ -370,27 +370,7 @@ int cg_v1_blkio(int fd, const struct cg_resources *r, berth_error_t **err)
 
 int cg_v1_hugetlb(int fd, const struct cg_resources *r, berth_error_t **err)
 {
-        size_t i;
-        json_t *e;
-
-        json_array_foreach(r->hugepages, i, e) {
-                _cleanup_free_ char *file = NULL, *rsvd = NULL;
-                const char *size;
-                int64_t limit;
-                int ret = cg_json_hugepage(e, &size, &limit, err);
-
-                if (ret < 0)
-                        return ret;
-                file = xasprintf("hugetlb.%s.limit_in_bytes", size);
-                if ((ret = cg_write_i64(fd, file, limit, err)) < 0)
-                        return ret;
-                /* reservations are limited too where the kernel has them
-                 * (5.7+), or a reservation would slip past the limit */
-                rsvd = xasprintf("hugetlb.%s.rsvd.limit_in_bytes", size);
-                if (faccessat(fd, rsvd, F_OK, 0) == 0 && (ret = cg_write_i64(fd, rsvd, limit, err)) < 0)
-                        return ret;
-        }
-        return 0;
+        return cg_set_hugetlb(fd, r, "limit_in_bytes", "rsvd.limit_in_bytes", cg_write_i64, err);
 }
 
 /* ---- devices ---- */

@@ -287,26 +287,7 @@ int cg_v2_io(int fd, const struct cg_resources *r, berth_error_t **err)
 
 int cg_v2_hugetlb(int fd, const struct cg_resources *r, berth_error_t **err)
 {
-        size_t i;
-        json_t *e;
-
-        json_array_foreach(r->hugepages, i, e) {
-                _cleanup_free_ char *file = NULL, *rsvd = NULL;
-                const char *size;
-                int64_t limit;
-                int ret = cg_json_hugepage(e, &size, &limit, err);
-
-                if (ret < 0)
-                        return ret;
-                file = xasprintf("hugetlb.%s.max", size);
-                if ((ret = write_limit(fd, file, limit, err)) < 0)
-                        return ret;
-                /* reservations too, or a reservation slips past the limit */
-                rsvd = xasprintf("hugetlb.%s.rsvd.max", size);
-                if (faccessat(fd, rsvd, F_OK, 0) == 0 && (ret = write_limit(fd, rsvd, limit, err)) < 0)
-                        return ret;
-        }
-        return 0;
+        return cg_set_hugetlb(fd, r, "max", "rsvd.max", write_limit, err);
 }
 
 /* ---- linux.resources.unified: raw file writes ---- */

@@ -698,8 +698,12 @@ int container_pids(const char *root, const char *id, pid_t **pids, berth_error_t
         if (ret < 0)
                 return ret;
         if ((cg = container_cgroup(st)) == NULL) {
-                *pids = NULL;
-                return 0;
+                /* no cgroup (rootless): the init is all that can be named */
+                bool alive = state_init_alive(st);
+                *pids = alive ? xmalloc(sizeof(pid_t)) : NULL;
+                if (alive)
+                        (*pids)[0] = st->pid;
+                return alive ? 1 : 0;
         }
         ret = cgroup_pids(cg, pids, err);
         cgroup_free(cg);
