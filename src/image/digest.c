@@ -18,30 +18,6 @@ static const struct {
         { "sha512", 128 },
 };
 
-/* s quoted for an error message: one line, at most ~256 input bytes, bytes
- * outside printable ASCII as \xNN. */
-static char *quote(const char *s)
-{
-        size_t n = strnlen(s, 257), len = n > 256 ? 256 : n;
-        char *out = xmalloc(len * 4 + sizeof("\"\"...")), *p = out;
-
-        *p++ = '"';
-        for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if (c == '"' || c == '\\')
-                        p += sprintf(p, "\\%c", c);
-                else if (c < 0x20 || c >= 0x7f)
-                        p += sprintf(p, "\\x%02x", c);
-                else
-                        *p++ = (char)c;
-        }
-        *p++ = '"';
-        if (n > len)
-                p = stpcpy(p, "...");
-        *p = '\0';
-        return out;
-}
-
 static bool is_lower_hex(char c)
 {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

@@ -8,34 +8,6 @@
 #define DOCKER_HUB_REGISTRY "registry-1.docker.io"
 #define TAG_MAX 128
 
-/* s (or its first len bytes) quoted for an error message: one line, at most
- * ~256 input bytes, bytes outside printable ASCII as \xNN. */
-static char *quote_n(const char *s, size_t len)
-{
-        size_t n = len > 256 ? 256 : len;
-        char *out = xmalloc(n * 4 + sizeof("\"\"...")), *p = out;
-
-        *p++ = '"';
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if (c == '"' || c == '\\')
-                        p += sprintf(p, "\\%c", c);
-                else if (c < 0x20 || c >= 0x7f)
-                        p += sprintf(p, "\\x%02x", c);
-                else
-                        *p++ = (char)c;
-        }
-        *p++ = '"';
-        if (len > n)
-                p = stpcpy(p, "...");
-        *p = '\0';
-        return out;
-}
-
-static char *quote(const char *s)
-{
-        return quote_n(s, strnlen(s, 257));
-}
 
 static char *xstrndup(const char *s, size_t n)
 {

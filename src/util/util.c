@@ -164,3 +164,25 @@ long long parse_ll(const char *s)
                 return -1;
         return v;
 }
+
+char *quote_n(const char *s, size_t len)
+{
+        size_t n = len > 256 ? 256 : len;
+        char *out = xmalloc(n * 4 + sizeof("\"\"...")), *p = out;
+
+        *p++ = '"';
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c == '"' || c == '\\')
+                        p += sprintf(p, "\\%c", c);
+                else if (c < 0x20 || c >= 0x7f)
+                        p += sprintf(p, "\\x%02x", c);
+                else
+                        *p++ = (char)c;
+        }
+        *p++ = '"';
+        if (len > n)
+                p = stpcpy(p, "...");
+        *p = '\0';
+        return out;
+}

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -53,5 +54,11 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, berth_err
 int read_file(const char *path, char **out, size_t *len, berth_error_t **err);
 int mkdir_p(const char *path, mode_t mode, berth_error_t **err);
 bool str_has_prefix(const char *s, const char *prefix);
+/* The first len bytes of s quoted for a one-line error message: at most
+ * 256 of them, bytes outside printable ASCII as \xNN, "..." when cut.
+ * Outside input (a reference, a digest, a tar entry name) goes through this
+ * before it reaches a message. */
+char *quote_n(const char *s, size_t len);
+static inline char *quote(const char *s) { return quote_n(s, strnlen(s, 257)); }
 /* Parse a non-negative decimal integer; -1 on garbage. */
 long long parse_ll(const char *s);

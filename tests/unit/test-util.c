@@ -68,6 +68,20 @@ static void parse_numbers(void **state)
         assert_false(str_has_prefix("KILL", "SIG"));
 }
 
+static void quoting(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *a = quote("ab\"c\n\x7f"), *b = NULL;
+        char long_input[400];
+
+        assert_string_equal(a, "\"ab\\\"c\\x0a\\x7f\"");
+        memset(long_input, 'x', sizeof(long_input) - 1);
+        long_input[sizeof(long_input) - 1] = '\0';
+        b = quote(long_input);
+        assert_int_equal(strlen(b), 256 + 2 + 3);
+        assert_string_equal(b + strlen(b) - 4, "\"...");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -75,6 +89,7 @@ int main(void)
                 cmocka_unit_test(error_without_errno),
                 cmocka_unit_test(files_roundtrip),
                 cmocka_unit_test(parse_numbers),
+                cmocka_unit_test(quoting),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
