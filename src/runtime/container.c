@@ -403,6 +403,7 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
         c->st.annotations = json_incref(json_object_get(c->config, "annotations"));
         c->st.id = (char *)c->id;
         c->st.oci_version = (char *)json_path_str(c->config, "1.0.2", "ociVersion", NULL);
+        c->st.poststart = json_path(c->config, "hooks", "poststart", NULL);
         c->st.poststop = json_path(c->config, "hooks", "poststop", NULL);
         if ((ret = spawn_init(c, o, err)) < 0)
                 return ret;
@@ -437,23 +438,12 @@ static void run_poststart(const char *root, struct container_state *st, json_t *
         json_decref(state);
 }
 
-static json_t *load_hooks(const char *bundle, const char *kind)
-{
-        _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
-        json_t *config = json_load_file(path, 0, NULL);
-        json_t *hooks = json_incref(json_path(config, "hooks", kind, NULL));
-
-        json_decref(config);
-        return hooks;
-}
-
 int container_start(const char *root, const char *id, berth_error_t **err)
 {
         _cleanup_state_ struct container_state *st = NULL;
         _cleanup_free_ char *fifo = NULL;
         _cleanup_close_ int fd = -1;
         const char *status;
-        json_t *hooks;
         int ret;
 
         if ((ret = state_read(root, id, &st, err)) < 0)
@@ -469,9 +459,7 @@ int container_start(const char *root, const char *id, berth_error_t **err)
         if (write(fd, "0", 1) != 1)
                 return berth_error(err, errno, "start container \"%s\"", id);
         unlink(fifo);
-        hooks = load_hooks(st->bundle, "poststart");
-        run_poststart(root, st, hooks);
-        json_decref(hooks);
+        run_poststart(root, st, st->poststart);
         return 0;
 }
 
@@ -519,7 +507,7 @@ int container_run(const char *root, const char *id, const struct create_opts *o,
                 container_delete(root, id, true, NULL);
                 return ret;
         }
-        run_poststart(root, &c.st, json_path(c.config, "hooks", "poststart", NULL));
+        run_poststart(root, &c.st, c.st.poststart);
         if (master >= 0) {
                 tty_proxy_run(master);
                 close(master);

@@ -213,14 +213,12 @@ static int setup_process(struct init_ctx *ctx, char **program, berth_error_t **e
         }
         if ((ret = process_chdir(process, err)) < 0)
                 return ret;
-        if (!seccomp_loads_late(ctx) && json_is_true(json_object_get(process, "noNewPrivileges")) &&
-            (ret = process_apply_no_new_privs(process, err)) < 0)
+        /* before any filter: with it set, a filter needs no CAP_SYS_ADMIN */
+        if ((ret = process_apply_no_new_privs(process, err)) < 0)
                 return ret;
         if (!seccomp_loads_late(ctx) && (ret = load_seccomp(ctx, err)) < 0)
                 return ret;
         if ((ret = process_apply_user_caps(process, err)) < 0)
-                return ret;
-        if ((ret = process_apply_no_new_privs(process, err)) < 0)
                 return ret;
         if ((ret = process_find_program(process, program, err)) < 0)
                 return ret;

@@ -33,11 +33,12 @@ int state_write(const char *root, const struct container_state *st, berth_error_
 {
         _cleanup_free_ char *path = xasprintf("%s/%s/state.json", root, st->id);
         _cleanup_free_ char *text = NULL;
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o}",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o}",
                               "id", st->id, "bundle", st->bundle, "rootfs", st->rootfs, "created", st->created,
                               "ociVersion", st->oci_version, "cgroup_path", st->cgroup_path ? st->cgroup_path : "",
                               "pid", (int)st->pid, "start_time", (json_int_t)st->start_time,
                               "annotations", st->annotations ? json_incref(st->annotations) : json_object(),
+                              "poststart", st->poststart ? json_incref(st->poststart) : json_array(),
                               "poststop", st->poststop ? json_incref(st->poststop) : json_array(),
                               "namespaces", st->ns_paths ? json_incref(st->ns_paths) : json_object());
 
@@ -80,6 +81,7 @@ int state_read(const char *root, const char *id, struct container_state **out, b
         st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
         st->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));
         st->annotations = json_incref(json_object_get(j, "annotations"));
+        st->poststart = json_incref(json_object_get(j, "poststart"));
         st->poststop = json_incref(json_object_get(j, "poststop"));
         st->ns_paths = json_incref(json_object_get(j, "namespaces"));
         json_decref(j);
@@ -96,6 +98,7 @@ void state_free(struct container_state *st)
         free(st->oci_version);
         free(st->cgroup_path);
         json_decref(st->annotations);
+        json_decref(st->poststart);
         json_decref(st->poststop);
         json_decref(st->ns_paths);
         free(st);

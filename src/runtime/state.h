@@ -17,6 +17,7 @@ struct container_state {
         pid_t pid;
         unsigned long long start_time; /* /proc/<pid>/stat field 22, guards pid reuse */
         json_t *annotations;
+        json_t *poststart;      /* hooks.poststart, run by start */
         json_t *poststop;       /* hooks.poststop, run at delete */
         json_t *ns_paths;       /* {"pid": "/proc/N/ns/pid", ...} of the init */
 };
