@@ -1,31 +1,22 @@
 /* Registry client: transport (libcurl), auth challenges, manifests, blobs.
- * See registry.h for the contract. */
+ * See registry.h for the contract; uploads are in registry-push.c. */
 #include "image/registry.h"
 #include "image/digest.h"
 #include "image/manifest.h"
+#include "image/registry-private.h"
 #include "image/store.h"
 #include "util/util.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <time.h>
 
-#define REGISTRY_TRIES 3
-#define REGISTRY_BACKOFF_MS 200         /* 200 ms, then 400 ms */
-#define ERRBODY_MAX 4096
 #define TOKEN_BODY_MAX (1 << 20)
-
-struct registry_client {
-        char *host;
-        char *base;             /* scheme://host */
-        char *username, *password;
-        char *user_agent;
-        char *auth;             /* current "Authorization: ..." header or NULL */
-        CURL *curl;
-};
+#define REPLAY_CHUNK (64 * 1024)
 
 /* ---- challenges ---------------------------------------------------------- */
 
@@ -122,6 +113,8 @@ int registry_challenge_parse(const char *header, struct registry_challenge *out,
 /* ---- client -------------------------------------------------------------- */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+/* curl_global_init is not thread-safe: run it once, whichever thread
+ * makes the first client. */
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static bool host_is_local(const char *host)
@@ -135,10 +128,26 @@ static bool host_is_local(const char *host)
         return false;
 }
 
+static char *xstrdup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+static int client_alloc(const char *host, struct registry_client **out, berth_error_t **err)
+{
+        pthread_once(&curl_once, curl_init_once);
+        CURL *curl = curl_easy_init();
+        if (curl == NULL)
+                return berth_error(err, ENOMEM, "registry %s: cannot create a curl handle", host);
+        struct registry_client *c = xcalloc(1, sizeof(*c));
+        c->curl = curl;
+        c->host = xstrdup(host);
+        *out = c;
+        return 0;
+}
+
 int registry_client_new(const char *host, const struct registry_options *opts, struct registry_client **out,
                         berth_error_t **err)
 {
         static const struct registry_options none = { 0 };
+        struct registry_client *c;
 
         if (opts == NULL)
                 opts = &none;
@@ -146,20 +155,38 @@ int registry_client_new(const char *host, const struct registry_options *opts, s
                 _cleanup_free_ char *q = quote(host ? host : "");
                 return berth_error(err, EINVAL, "invalid registry host %s", q);
         }
-        pthread_once(&curl_once, curl_init_once);
-        CURL *curl = curl_easy_init();
-        if (curl == NULL)
-                return berth_error(err, ENOMEM, "registry %s: cannot create a curl handle", host);
-
-        struct registry_client *c = xcalloc(1, sizeof(*c));
-        c->curl = curl;
-        c->host = xstrdup(host);
+        if (client_alloc(host, &c, err) < 0)
+                return -1;
         c->base = xasprintf("%s://%s", opts->insecure || host_is_local(host) ? "http" : "https", host);
-        c->username = opts->username ? xstrdup(opts->username) : NULL;
-        c->password = opts->password ? xstrdup(opts->password) : NULL;
+        c->username = xstrdup_or_null(opts->username);
+        c->password = xstrdup_or_null(opts->password);
         c->user_agent = xstrdup(opts->user_agent ? opts->user_agent : "berth");
         *out = c;
         return 0;
+}
+
+int registry_client_clone(const struct registry_client *c, struct registry_client **out, berth_error_t **err)
+{
+        struct registry_client *n;
+
+        if (client_alloc(c->host, &n, err) < 0)
+                return -1;
+        n->base = xstrdup(c->base);
+        n->username = xstrdup_or_null(c->username);
+        n->password = xstrdup_or_null(c->password);
+        n->user_agent = xstrdup(c->user_agent);
+        n->auth = xstrdup_or_null(c->auth);
+        n->auth_scope = xstrdup_or_null(c->auth_scope);
+        *out = n;
+        return 0;
+}
+
+static void free_secret(char *s)
+{
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
 }
 
 void registry_client_free(struct registry_client *c)
@@ -170,27 +197,18 @@ void registry_client_free(struct registry_client *c)
         free(c->host);
         free(c->base);
         free(c->username);
-        if (c->password) {
-                explicit_bzero(c->password, strlen(c->password));
-                free(c->password);
-        }
-        if (c->auth) {
-                explicit_bzero(c->auth, strlen(c->auth));
-                free(c->auth);
-        }
+        free_secret(c->password);
+        free_secret(c->auth);
+        free(c->auth_scope);
         free(c->user_agent);
         free(c);
 }
 
 const char *registry_client_base_url(const struct registry_client *c) { return c->base; }
 
-/* ---- one transfer, with retries and auth --------------------------------- */
+void registry_client_stats(const struct registry_client *c, struct registry_stats *out) { *out = c->stats; }
 
-struct buf {
-        char *data;
-        size_t len, cap, max;
-        bool overflow;
-};
+/* ---- one transfer, with retries and auth --------------------------------- */
 
 static void buf_append(struct buf *b, const void *p, size_t n)
 {
@@ -215,35 +233,20 @@ static void buf_reset(struct buf *b)
                 b->data[0] = '\0';
 }
 
-struct xfer {
-        const char *method;     /* "GET" or "HEAD" */
-        char *url;
-        const char *what;       /* for messages: "manifest", "blob sha256:..." */
-        struct curl_slist *headers; /* fixed extra headers (Accept) */
-        /* called before each attempt: add per-attempt headers (Range) */
-        int (*prepare)(struct xfer *x, struct curl_slist **hdrs, berth_error_t **err);
-        /* body sink for 2xx answers; NULL: keep it in `body` */
-        size_t (*sink)(struct xfer *x, const char *p, size_t n);
-        void *sink_data;
-        struct registry_client *c;
-        /* results of the last attempt */
-        long status;
-        struct buf body, errbody;
-        char *content_type, *docker_digest, *www_auth, *content_range;
-        int64_t content_length;
-};
-
 static void xfer_reset_headers(struct xfer *x)
 {
         free(x->content_type);
         free(x->docker_digest);
         free(x->www_auth);
         free(x->content_range);
-        x->content_type = x->docker_digest = x->www_auth = x->content_range = NULL;
+        free(x->location);
+        free(x->range);
+        x->content_type = x->docker_digest = x->www_auth = x->content_range = x->location = x->range = NULL;
         x->content_length = -1;
+        x->retry_after = -1;
 }
 
-static void xfer_clear(struct xfer *x)
+void registry_xfer_clear(struct xfer *x)
 {
         xfer_reset_headers(x);
         curl_slist_free_all(x->headers);
@@ -265,6 +268,30 @@ static char *header_value(const char *line, size_t len, const char *name)
         return strndup(v, end - v);
 }
 
+/* Retry-After: delay-seconds or an HTTP date; -1 when unreadable. */
+static long parse_retry_after(const char *v)
+{
+        long long n = parse_ll(v);
+        if (n >= 0)
+                return n > LONG_MAX ? LONG_MAX : (long)n;
+        time_t t = curl_getdate(v, NULL);
+        if (t == (time_t)-1)
+                return -1;
+        time_t now = time(NULL);
+        return t > now ? (long)(t - now) : 0;
+}
+
+/* Keep the header `name` in *slot; true when the line was that header. */
+static bool take_header(const char *p, size_t len, const char *name, char **slot)
+{
+        char *v = header_value(p, len, name);
+        if (v == NULL)
+                return false;
+        free(*slot);
+        *slot = v;
+        return true;
+}
+
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
         struct xfer *x = ud;
@@ -276,17 +303,16 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
                 xfer_reset_headers(x);
                 return len;
         }
-        if ((v = header_value(p, len, "Content-Type"))) {
-                free(x->content_type);
-                x->content_type = v;
-        } else if ((v = header_value(p, len, "Docker-Content-Digest"))) {
-                free(x->docker_digest);
-                x->docker_digest = v;
-        } else if ((v = header_value(p, len, "Content-Range"))) {
-                free(x->content_range);
-                x->content_range = v;
-        } else if ((v = header_value(p, len, "Content-Length"))) {
+        if (take_header(p, len, "Content-Type", &x->content_type) ||
+            take_header(p, len, "Docker-Content-Digest", &x->docker_digest) ||
+            take_header(p, len, "Content-Range", &x->content_range) ||
+            take_header(p, len, "Location", &x->location) || take_header(p, len, "Range", &x->range))
+                return len;
+        if ((v = header_value(p, len, "Content-Length"))) {
                 x->content_length = parse_ll(v);
+                free(v);
+        } else if ((v = header_value(p, len, "Retry-After"))) {
+                x->retry_after = parse_retry_after(v);
                 free(v);
         } else if ((v = header_value(p, len, "WWW-Authenticate"))) {
                 /* several challenges: prefer Bearer */
@@ -318,6 +344,44 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
         return x->body.overflow ? 0 : len;
 }
 
+/* Request bodies come from memory or from a file, read with pread so a
+ * retry or a curl rewind starts anywhere. */
+static size_t on_read(char *p, size_t size, size_t nmemb, void *ud)
+{
+        struct upload *u = ud;
+        size_t want = size * nmemb;
+
+        if ((int64_t)want > u->len - u->pos)
+                want = (size_t)(u->len - u->pos);
+        if (want == 0)
+                return 0;
+        if (u->mem) {
+                memcpy(p, u->mem + u->pos, want);
+        } else {
+                ssize_t n;
+                while ((n = pread(u->fd, p, want, u->off + u->pos)) < 0 && errno == EINTR)
+                        ;
+                if (n <= 0) {
+                        u->read_errno = n < 0 ? errno : EIO; /* EIO: the file is shorter than announced */
+                        return CURL_READFUNC_ABORT;
+                }
+                want = (size_t)n;
+        }
+        u->pos += (int64_t)want;
+        if (u->progress)
+                u->progress(u->progress_data, u->digest, u->base + u->pos, u->total);
+        return want;
+}
+
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+        struct upload *u = ud;
+        if (origin != SEEK_SET || offset < 0 || offset > u->len)
+                return CURL_SEEKFUNC_CANTSEEK;
+        u->pos = offset;
+        return CURL_SEEKFUNC_OK;
+}
+
 static bool curl_retryable(CURLcode rc)
 {
         switch (rc) {
@@ -337,11 +401,27 @@ static bool curl_retryable(CURLcode rc)
         }
 }
 
-static void sleep_ms(long ms)
+void registry_sleep_ms(long ms)
 {
         struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
+}
+
+/* How long to wait before trying again after this answer, or -1 not to:
+ * connection errors, 5xx and 429 are worth another try; Retry-After on a
+ * 429 or 503 stretches the wait, and one beyond the cap ends it. */
+static long retry_delay(const struct xfer *x, CURLcode rc, long backoff)
+{
+        if (rc != CURLE_OK)
+                return curl_retryable(rc) ? backoff : -1;
+        if (x->status != 429 && x->status < 500)
+                return -1;
+        if (x->retry_after < 0 || (x->status != 429 && x->status != 503))
+                return backoff;
+        if (x->retry_after > REGISTRY_RETRY_AFTER_MAX)
+                return -1;
+        return x->retry_after * 1000 > backoff ? x->retry_after * 1000 : backoff;
 }
 
 static void set_common(struct registry_client *c)
@@ -360,6 +440,69 @@ static void set_common(struct registry_client *c)
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #endif
+}
+
+static void set_method(struct xfer *x)
+{
+        CURL *h = x->c->curl;
+
+        if (strcmp(x->method, "HEAD") == 0) {
+                curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        } else if (x->up) {
+                x->up->pos = 0;
+                x->up->read_errno = 0;
+                curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+                curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+                curl_easy_setopt(h, CURLOPT_READDATA, x->up);
+                curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+                curl_easy_setopt(h, CURLOPT_SEEKDATA, x->up);
+                curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->up->len);
+                if (strcmp(x->method, "PUT") != 0)
+                        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+        } else if (strcmp(x->method, "POST") == 0) {
+                curl_easy_setopt(h, CURLOPT_POST, 1L);
+                curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+        } else if (strcmp(x->method, "GET") != 0) {
+                curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+        }
+}
+
+/* One attempt: fills x->status (0 when no answer came) and *rc. */
+static int attempt(struct xfer *x, char *curlerr, CURLcode *rc, berth_error_t **err)
+{
+        struct registry_client *c = x->c;
+        struct curl_slist *hdrs = NULL;
+
+        set_common(c);
+        for (struct curl_slist *h = x->headers; h; h = h->next)
+                hdrs = curl_slist_append(hdrs, h->data);
+        if (c->auth && !x->no_auth)
+                hdrs = curl_slist_append(hdrs, c->auth);
+        if (x->prepare && x->prepare(x, &hdrs, err) < 0) {
+                curl_slist_free_all(hdrs);
+                return -1;
+        }
+        xfer_reset_headers(x);
+        buf_reset(&x->body);
+        buf_reset(&x->errbody);
+        x->status = 0;
+        curl_easy_setopt(c->curl, CURLOPT_URL, x->url);
+        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, curlerr);
+        curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, x);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, x);
+        set_method(x);
+        c->stats.requests++;
+        *rc = curl_easy_perform(c->curl);
+        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+        curl_slist_free_all(hdrs);
+        if (*rc == CURLE_OK)
+                curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->status);
+        return 0;
 }
 
 /* The registry's own words from an error body ({"errors":[{"message":..}]}). */
@@ -393,10 +536,13 @@ static char *base64(const char *s)
         return out;
 }
 
-static int fetch_token(struct registry_client *c, const struct registry_challenge *ch, berth_error_t **err);
+static int fetch_token(struct registry_client *c, const struct registry_challenge *ch, const char *want_scope,
+                       berth_error_t **err);
 
-/* Answer a 401: set c->auth from the challenge. */
-static int authenticate(struct registry_client *c, const char *www_auth, berth_error_t **err)
+/* Answer a 401: set c->auth from the challenge.  want_scope is what the
+ * request needs, used when a bearer challenge names no scope. */
+static int authenticate(struct registry_client *c, const char *www_auth, const char *want_scope,
+                        berth_error_t **err)
 {
         struct registry_challenge ch;
         int r;
@@ -415,11 +561,14 @@ static int authenticate(struct registry_client *c, const char *www_auth, berth_e
                 _cleanup_free_ char *up = xasprintf("%s:%s", c->username, c->password ? c->password : "");
                 _cleanup_free_ char *b64 = base64(up);
                 explicit_bzero(up, strlen(up));
-                free(c->auth);
+                free_secret(c->auth);
+                free(c->auth_scope);
                 c->auth = xasprintf("Authorization: Basic %s", b64);
+                c->auth_scope = NULL;
+                explicit_bzero(b64, strlen(b64));
                 r = 0;
         } else if (strcasecmp(ch.scheme, "Bearer") == 0) {
-                r = fetch_token(c, &ch, err);
+                r = fetch_token(c, &ch, want_scope, err);
         } else {
                 _cleanup_free_ char *q = quote(ch.scheme);
                 r = berth_error(err, ENOTSUP, "registry %s: unsupported auth scheme %s", c->host, q);
@@ -428,63 +577,40 @@ static int authenticate(struct registry_client *c, const char *www_auth, berth_e
         return r;
 }
 
-static int perform(struct xfer *x, berth_error_t **err)
+int registry_perform(struct xfer *x, berth_error_t **err)
 {
         struct registry_client *c = x->c;
         bool auth_tried = false;
         long backoff = REGISTRY_BACKOFF_MS;
 
-        for (int attempt = 1;; ) {
-                struct curl_slist *hdrs = NULL;
+        for (int attempt_no = 1;;) {
                 char curlerr[CURL_ERROR_SIZE] = "";
+                CURLcode rc = CURLE_OK;
 
-                set_common(c);
-                for (struct curl_slist *h = x->headers; h; h = h->next)
-                        hdrs = curl_slist_append(hdrs, h->data);
-                if (c->auth)
-                        hdrs = curl_slist_append(hdrs, c->auth);
-                if (x->prepare && x->prepare(x, &hdrs, err) < 0) {
-                        curl_slist_free_all(hdrs);
+                if (attempt(x, curlerr, &rc, err) < 0)
                         return -1;
-                }
-                xfer_reset_headers(x);
-                buf_reset(&x->body);
-                buf_reset(&x->errbody);
-                x->status = 0;
-                curl_easy_setopt(c->curl, CURLOPT_URL, x->url);
-                curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
-                curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, curlerr);
-                curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
-                curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, x);
-                curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-                curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, x);
-                if (strcmp(x->method, "HEAD") == 0)
-                        curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
-                CURLcode rc = curl_easy_perform(c->curl);
-                curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-                curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
-                curl_slist_free_all(hdrs);
-                if (rc == CURLE_OK)
-                        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->status);
-
                 if (rc == CURLE_WRITE_ERROR && x->sink)
                         return -2; /* the sink holds the error */
                 if (rc == CURLE_WRITE_ERROR && x->body.overflow)
                         return berth_error(err, EFBIG, "registry %s: %s: answer larger than %zu bytes", c->host,
                                            x->what, x->body.max);
-                bool retry = rc != CURLE_OK ? curl_retryable(rc) : x->status >= 500;
-                if (retry && attempt < REGISTRY_TRIES) {
-                        attempt++;
-                        sleep_ms(backoff);
+                if (x->up && x->up->read_errno)
+                        return berth_error(err, x->up->read_errno, "registry %s: %s: reading the body to send",
+                                           c->host, x->what);
+                long delay = retry_delay(x, rc, backoff);
+                x->transient = delay >= 0;
+                if (delay >= 0 && !x->no_retry && attempt_no < REGISTRY_TRIES) {
+                        attempt_no++;
+                        registry_sleep_ms(delay);
                         backoff *= 2;
                         continue;
                 }
                 if (rc != CURLE_OK)
                         return berth_error(err, EIO, "registry %s: %s: %s", c->host, x->what,
                                            curlerr[0] ? curlerr : curl_easy_strerror(rc));
-                if (x->status == 401 && !auth_tried) {
+                if (x->status == 401 && !auth_tried && !x->no_auth) {
                         auth_tried = true;
-                        if (authenticate(c, x->www_auth, err) < 0)
+                        if (authenticate(c, x->www_auth, x->scope, err) < 0)
                                 return berth_error_wrap(err, "%s", x->what);
                         continue;
                 }
@@ -499,67 +625,108 @@ static int perform(struct xfer *x, berth_error_t **err)
         }
 }
 
-/* An error for an unexpected HTTP status. */
-static int status_error(struct xfer *x, berth_error_t **err)
+int registry_status_error(struct xfer *x, berth_error_t **err)
 {
         _cleanup_free_ char *m = registry_message(&x->errbody);
-        int st = x->status == 404 ? ENOENT : x->status == 403 ? EACCES : EIO;
+        int st = x->status == 404 ? ENOENT : x->status == 403 ? EACCES : x->status == 429 ? EAGAIN : EIO;
         return berth_error(err, st, "registry %s: %s: HTTP %ld%s%s", x->c->host, x->what, x->status, m ? ": " : "",
                            m ? m : "");
 }
 
-static int fetch_token(struct registry_client *c, const struct registry_challenge *ch, berth_error_t **err)
+/* realm?service=..&scope=..: a challenge scope with several resources
+ * ("repository:a:pull,push repository:b:pull") is sent as one scope
+ * parameter each, as token servers expect. */
+static char *token_url(struct registry_client *c, const struct registry_challenge *ch, const char *scope)
 {
-        if (ch->realm == NULL || !(str_has_prefix(ch->realm, "https://") || str_has_prefix(ch->realm, "http://")))
-                return berth_error(err, EINVAL, "registry %s: bearer challenge without an http(s) realm", c->host);
+        char *url = xstrdup(ch->realm);
+        _cleanup_free_ char *scopes = xstrdup(scope ? scope : "");
+        char *save = NULL;
 
-        /* Build realm?service=..&scope=.. */
-        _cleanup_free_ char *url = xstrdup(ch->realm);
-        const char *names[] = { "service", "scope" };
-        const char *vals[] = { ch->service, ch->scope };
-        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-                if (vals[i] == NULL)
-                        continue;
-                char *esc = curl_easy_escape(c->curl, vals[i], 0);
-                char *n = xasprintf("%s%c%s=%s", url, strchr(url, '?') ? '&' : '?', names[i], esc);
+        for (char *tok = ch->service ? ch->service : strtok_r(scopes, " ", &save); tok;) {
+                const char *name = tok == ch->service ? "service" : "scope";
+                char *esc = curl_easy_escape(c->curl, tok, 0);
+                char *n = xasprintf("%s%c%s=%s", url, strchr(url, '?') ? '&' : '?', name, esc);
                 curl_free(esc);
                 free(url);
                 url = n;
+                tok = strtok_r(tok == ch->service ? scopes : NULL, " ", &save);
         }
+        return url;
+}
 
-        struct xfer x = { .method = "GET", .url = steal_pointer(&url), .what = "token", .c = c };
-        x.body.max = TOKEN_BODY_MAX;
-        x.errbody.max = ERRBODY_MAX;
-        char curlerr[CURL_ERROR_SIZE] = "";
+/* GET the token URL in x (basic auth with the credentials when there are
+ * any), with the same retries as registry requests. */
+static CURLcode token_request(struct registry_client *c, struct xfer *x, char *curlerr)
+{
         CURLcode rc = CURLE_OK;
         long backoff = REGISTRY_BACKOFF_MS;
-        for (int attempt = 1; attempt <= REGISTRY_TRIES; attempt++) {
+
+        for (int attempt_no = 1; attempt_no <= REGISTRY_TRIES; attempt_no++) {
                 set_common(c);
-                buf_reset(&x.body);
-                buf_reset(&x.errbody);
-                curl_easy_setopt(c->curl, CURLOPT_URL, x.url);
+                buf_reset(&x->body);
+                buf_reset(&x->errbody);
+                xfer_reset_headers(x);
+                curlerr[0] = '\0';
+                curl_easy_setopt(c->curl, CURLOPT_URL, x->url);
                 curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, curlerr);
                 curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
-                curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &x);
+                curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, x);
                 curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-                curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
+                curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, x);
                 if (c->username) {
                         curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
                         curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->username);
                         curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password ? c->password : "");
                 }
+                c->stats.token_requests++;
                 rc = curl_easy_perform(c->curl);
                 curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+                x->status = 0;
                 if (rc == CURLE_OK)
-                        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x.status);
-                bool retry = rc != CURLE_OK ? curl_retryable(rc) : x.status >= 500;
-                if (!retry)
+                        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->status);
+                long delay = retry_delay(x, rc, backoff);
+                if (delay < 0 || attempt_no == REGISTRY_TRIES)
                         break;
-                if (attempt < REGISTRY_TRIES) {
-                        sleep_ms(backoff);
-                        backoff *= 2;
-                }
+                registry_sleep_ms(delay);
+                backoff *= 2;
         }
+        /* the credentials must not stay in a handle later used elsewhere */
+        curl_easy_reset(c->curl);
+        return rc;
+}
+
+/* The token in a token server's answer ("token", or OAuth's "access_token"). */
+static int token_from_body(struct registry_client *c, const struct buf *b, char **out, berth_error_t **err)
+{
+        json_t *j = json_loadb(b->data ? b->data : "", b->len, 0, NULL);
+        const char *tok = json_string_value(json_object_get(j, "token"));
+        int r = 0;
+
+        if (tok == NULL || *tok == '\0')
+                tok = json_string_value(json_object_get(j, "access_token"));
+        if (tok == NULL || *tok == '\0' || strpbrk(tok, "\r\n") != NULL)
+                r = berth_error(err, EPROTO, "registry %s: token server answer has no usable token", c->host);
+        else
+                *out = xstrdup(tok);
+        json_decref(j);
+        return r;
+}
+
+static int fetch_token(struct registry_client *c, const struct registry_challenge *ch, const char *want_scope,
+                       berth_error_t **err)
+{
+        if (ch->realm == NULL || !(str_has_prefix(ch->realm, "https://") || str_has_prefix(ch->realm, "http://")))
+                return berth_error(err, EINVAL, "registry %s: bearer challenge without an http(s) realm", c->host);
+
+        /* the registry knows what this request needs: its scope wins */
+        const char *scope = ch->scope && *ch->scope ? ch->scope : want_scope;
+        struct xfer x = { .method = "GET", .what = "token", .c = c };
+        x.url = token_url(c, ch, scope);
+        x.body.max = TOKEN_BODY_MAX;
+        x.errbody.max = ERRBODY_MAX;
+        char curlerr[CURL_ERROR_SIZE] = "";
+        CURLcode rc = token_request(c, &x, curlerr);
+        _cleanup_free_ char *tok = NULL;
         int r;
         if (rc != CURLE_OK) {
                 r = berth_error(err, EIO, "registry %s: token from %s: %s", c->host, ch->realm,
@@ -569,25 +736,18 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
                                 x.status, c->username ? "" : " (no credentials)");
         } else if (x.status != 200) {
                 r = berth_error(err, EIO, "registry %s: token from %s: HTTP %ld", c->host, ch->realm, x.status);
-        } else {
-                json_t *j = json_loadb(x.body.data ? x.body.data : "", x.body.len, 0, NULL);
-                const char *tok = json_string_value(json_object_get(j, "token"));
-                if (tok == NULL || *tok == '\0')
-                        tok = json_string_value(json_object_get(j, "access_token"));
-                if (tok == NULL || *tok == '\0' || strpbrk(tok, "\r\n") != NULL) {
-                        r = berth_error(err, EPROTO, "registry %s: token server answer has no usable token",
-                                        c->host);
-                } else {
-                        free(c->auth);
-                        c->auth = xasprintf("Authorization: Bearer %s", tok);
-                        r = 0;
-                }
-                json_decref(j);
+        } else if ((r = token_from_body(c, &x.body, &tok, err)) == 0) {
+                free_secret(c->auth);
+                free(c->auth_scope);
+                c->auth = xasprintf("Authorization: Bearer %s", tok);
+                c->auth_scope = xstrdup_or_null(scope);
+                explicit_bzero(tok, strlen(tok));
         }
-        xfer_clear(&x);
+        if (x.body.data)
+                explicit_bzero(x.body.data, x.body.len);
+        registry_xfer_clear(&x);
         return r;
 }
-
 /* ---- API ----------------------------------------------------------------- */
 
 int registry_ping(struct registry_client *c, berth_error_t **err)
@@ -596,10 +756,10 @@ int registry_ping(struct registry_client *c, berth_error_t **err)
         x.url = xasprintf("%s/v2/", c->base);
         x.body.max = ERRBODY_MAX;
         x.errbody.max = ERRBODY_MAX;
-        int r = perform(&x, err);
+        int r = registry_perform(&x, err);
         if (r == 0 && x.status != 200)
-                r = status_error(&x, err);
-        xfer_clear(&x);
+                r = registry_status_error(&x, err);
+        registry_xfer_clear(&x);
         return r < 0 ? -1 : 0;
 }
 
@@ -619,9 +779,9 @@ int registry_get_manifest(struct registry_client *c, const char *repo, const cha
         if (accept == NULL)
                 accept = all;
 
-        struct xfer x = { .method = "GET", .c = c };
         _cleanup_free_ char *what = xasprintf("manifest %s:%s", repo, ref);
-        x.what = what;
+        _cleanup_free_ char *scope = xasprintf("repository:%s:pull", repo);
+        struct xfer x = { .method = "GET", .what = what, .scope = scope, .c = c };
         x.url = xasprintf("%s/v2/%s/manifests/%s", c->base, repo, ref);
         x.body.max = MANIFEST_MAX_SIZE;
         x.errbody.max = ERRBODY_MAX;
@@ -629,11 +789,11 @@ int registry_get_manifest(struct registry_client *c, const char *repo, const cha
                 _cleanup_free_ char *h = xasprintf("Accept: %s", accept[i]);
                 x.headers = curl_slist_append(x.headers, h);
         }
-        int r = perform(&x, err);
+        int r = registry_perform(&x, err);
         if (r < 0)
                 goto out;
         if (x.status != 200) {
-                r = status_error(&x, err);
+                r = registry_status_error(&x, err);
                 goto out;
         }
         const char *data = x.body.data ? x.body.data : "";
@@ -666,7 +826,7 @@ int registry_get_manifest(struct registry_client *c, const char *repo, const cha
         *body = x.body.data ? steal_pointer(&x.body.data) : xstrdup("");
         r = 0;
 out:
-        xfer_clear(&x);
+        registry_xfer_clear(&x);
         return r < 0 ? -1 : 0;
 }
 
@@ -676,10 +836,11 @@ int registry_head_blob(struct registry_client *c, const char *repo, const char *
         if (digest_parse(digest, NULL, err) < 0)
                 return berth_error_wrap(err, "registry %s: blob", c->host);
         _cleanup_free_ char *what = xasprintf("blob %s@%s", repo, digest);
-        struct xfer x = { .method = "HEAD", .what = what, .c = c };
+        _cleanup_free_ char *scope = xasprintf("repository:%s:pull", repo);
+        struct xfer x = { .method = "HEAD", .what = what, .scope = scope, .c = c };
         x.url = xasprintf("%s/v2/%s/blobs/%s", c->base, repo, digest);
         x.errbody.max = ERRBODY_MAX;
-        int r = perform(&x, err);
+        int r = registry_perform(&x, err);
         if (r < 0) {
                 r = -1;
         } else if (x.status == 200) {
@@ -689,13 +850,14 @@ int registry_head_blob(struct registry_client *c, const char *repo, const char *
         } else if (x.status == 404) {
                 r = 0;
         } else {
-                r = status_error(&x, err);
+                r = registry_status_error(&x, err);
         }
-        xfer_clear(&x);
+        registry_xfer_clear(&x);
         return r;
 }
 
 struct blob_ctx {
+        struct registry_client *c;
         struct content_store *cs;
         const char *digest;
         int64_t size;
@@ -703,10 +865,77 @@ struct blob_ctx {
         int64_t offset;         /* bytes in the partial file */
         int64_t range_from;     /* what this attempt asked for */
         bool checked;           /* this attempt's first chunk seen */
-        registry_progress_fn progress;
-        void *progress_data;
+        int64_t delivered;      /* bytes on_data has seen */
+        bool cancelled;         /* on_data said stop */
+        const struct registry_fetch_opts *o;
         berth_error_t *err;
 };
+
+static void blob_progress(struct blob_ctx *b)
+{
+        if (b->o->progress)
+                b->o->progress(b->o->progress_data, b->digest, b->offset, b->size);
+}
+
+/* Hand on_data the part of the blob bytes [at, at + n) it has not seen. */
+static int deliver(struct blob_ctx *b, int64_t at, const char *p, size_t n, berth_error_t **err)
+{
+        if (b->o->on_data == NULL || at + (int64_t)n <= b->delivered)
+                return 0;
+        if (at > b->delivered) /* cannot happen: every stream starts at or before what was seen */
+                return berth_error(err, EPROTO, "registry %s: blob %s: bytes from %lld before %lld", b->c->host,
+                                   b->digest, (long long)at, (long long)b->delivered);
+        size_t skip = (size_t)(b->delivered - at);
+        if (b->o->on_data(b->o->data, p + skip, n - skip) < 0) {
+                b->cancelled = true;
+                return berth_error(err, ECANCELED, "registry %s: blob %s: download stopped by its reader",
+                                   b->c->host, b->digest);
+        }
+        b->delivered = at + (int64_t)n;
+        return 0;
+}
+
+/* The store keeps a partial download in blobs/ingest/<hex>.partial, next
+ * to blobs/sha256/<hex> (store.h); the path is derived from the blob's. */
+static char *partial_path(struct content_store *cs, const char *digest)
+{
+        _cleanup_free_ char *blob = content_path(cs, digest);
+        if (blob == NULL)
+                return NULL;
+        char *hex = strrchr(blob, '/');
+        *hex++ = '\0';
+        char *algo = strrchr(blob, '/');
+        if (algo == NULL)
+                return NULL;
+        *algo = '\0';
+        return xasprintf("%s/ingest/%s.partial", blob, hex);
+}
+
+/* Give on_data the bytes an earlier try left in the partial file. */
+static int replay_partial(struct blob_ctx *b, berth_error_t **err)
+{
+        if (b->o->on_data == NULL || b->offset == 0)
+                return 0;
+        _cleanup_free_ char *path = partial_path(b->cs, b->digest);
+        _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+        if (fd < 0)
+                return berth_error(err, path ? errno : EINVAL, "registry %s: blob %s: open the partial download",
+                                   b->c->host, b->digest);
+        _cleanup_free_ char *buf = xmalloc(REPLAY_CHUNK);
+        while (b->delivered < b->offset) {
+                int64_t left = b->offset - b->delivered;
+                ssize_t n = read(fd, buf, left < REPLAY_CHUNK ? (size_t)left : REPLAY_CHUNK);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return berth_error(err, n < 0 ? errno : EIO,
+                                           "registry %s: blob %s: read the partial download %s%s", b->c->host,
+                                           b->digest, path, n == 0 ? ": shorter than expected" : "");
+                if (deliver(b, b->delivered, buf, (size_t)n, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
 
 static int blob_prepare(struct xfer *x, struct curl_slist **hdrs, berth_error_t **err)
 {
@@ -722,84 +951,105 @@ static int blob_prepare(struct xfer *x, struct curl_slist **hdrs, berth_error_t 
         return 0;
 }
 
+/* The first chunk of an answer: a 206 must start where we asked; a 200 to
+ * a Range request sends the whole blob again, so the ingest restarts. */
+static int blob_check_start(struct xfer *x, struct blob_ctx *b)
+{
+        b->checked = true;
+        if (x->status == 206) {
+                /* Content-Range: bytes <from>-<to>/<total> */
+                long long from = -1;
+                if (x->content_range == NULL || sscanf(x->content_range, "bytes %lld-", &from) != 1 ||
+                    from != b->range_from)
+                        return berth_error(&b->err, EPROTO, "registry %s: blob %s: bad Content-Range for bytes=%lld-",
+                                           x->c->host, b->digest, (long long)b->range_from);
+        } else if (b->offset > 0) {
+                ingest_abort(b->in, false);
+                b->in = NULL;
+                int64_t off = 0;
+                if (ingest_begin(b->cs, b->digest, b->size, &b->in, &off, &b->err) < 0)
+                        return -1;
+                b->offset = off;
+                blob_progress(b);
+        }
+        return 0;
+}
+
 static size_t blob_sink(struct xfer *x, const char *p, size_t n)
 {
         struct blob_ctx *b = x->sink_data;
 
-        if (!b->checked) {
-                b->checked = true;
-                if (x->status == 206) {
-                        /* Content-Range: bytes <from>-<to>/<total> */
-                        long long from = -1;
-                        if (x->content_range == NULL || sscanf(x->content_range, "bytes %lld-", &from) != 1 ||
-                            from != b->range_from) {
-                                berth_error(&b->err, EPROTO, "registry %s: blob %s: bad Content-Range for bytes=%lld-",
-                                            x->c->host, b->digest, (long long)b->range_from);
-                                return 0;
-                        }
-                } else if (b->offset > 0) {
-                        /* 200 to a Range request: the whole blob comes again */
-                        ingest_abort(b->in, false);
-                        b->in = NULL;
-                        int64_t off = 0;
-                        if (ingest_begin(b->cs, b->digest, b->size, &b->in, &off, &b->err) < 0)
-                                return 0;
-                        b->offset = off;
-                        if (b->progress)
-                                b->progress(b->progress_data, b->digest, b->offset, b->size);
-                }
-        }
-        if (ingest_write(b->in, p, n, &b->err) < 0)
+        if (!b->checked && blob_check_start(x, b) < 0)
+                return 0;
+        if (ingest_write(b->in, p, n, &b->err) < 0 || deliver(b, b->offset, p, n, &b->err) < 0)
                 return 0;
         b->offset += n;
-        if (b->progress)
-                b->progress(b->progress_data, b->digest, b->offset, b->size);
+        blob_progress(b);
         return n;
+}
+
+/* After the transfer: commit, or keep or drop the partial file. */
+static int blob_finish(struct blob_ctx *b, struct xfer *x, int r, berth_error_t **err)
+{
+        struct registry_client *c = b->c;
+
+        if (r == -2) {
+                /* the sink failed: a store error, a blob bigger than
+                 * announced, or the reader stopped (keep what came then) */
+                *err = steal_pointer(&b->err);
+                ingest_abort(b->in, b->cancelled);
+                return berth_error_wrap(err, "registry %s", c->host);
+        }
+        if (r < 0) {
+                ingest_abort(b->in, b->offset > 0); /* keep what came: the next try resumes */
+                return -1;
+        }
+        if (x->status == 416 && b->offset > 0) /* the partial file is already the whole blob (size was unknown) */
+                return ingest_commit(b->in, err) < 0 ? berth_error_wrap(err, "registry %s", c->host) : 0;
+        if (x->status != 200 && x->status != 206) {
+                ingest_abort(b->in, b->offset > 0);
+                return registry_status_error(x, err);
+        }
+        return ingest_commit(b->in, err) < 0 ? berth_error_wrap(err, "registry %s: %s", c->host, x->what) : 0;
+}
+
+int registry_fetch_blob_ex(struct registry_client *c, const char *repo, const char *digest, int64_t size,
+                           struct content_store *cs, const struct registry_fetch_opts *o, berth_error_t **err)
+{
+        static const struct registry_fetch_opts none = { 0 };
+
+        if (digest_parse(digest, NULL, err) < 0)
+                return berth_error_wrap(err, "registry %s: blob", c->host);
+        if (content_exists(cs, digest))
+                return 1;
+
+        struct blob_ctx b = { .c = c, .cs = cs, .digest = digest, .size = size, .o = o ? o : &none };
+        if (ingest_begin(cs, digest, size, &b.in, &b.offset, err) < 0)
+                return berth_error_wrap(err, "registry %s: blob %s", c->host, digest);
+        blob_progress(&b);
+        if (replay_partial(&b, err) < 0) {
+                ingest_abort(b.in, true);
+                return -1;
+        }
+        if (size >= 0 && b.offset == size) /* the partial is complete: just verify it */
+                return ingest_commit(b.in, err) < 0 ? berth_error_wrap(err, "registry %s", c->host) : 0;
+
+        _cleanup_free_ char *what = xasprintf("blob %s@%s", repo, digest);
+        _cleanup_free_ char *scope = xasprintf("repository:%s:pull", repo);
+        struct xfer x = { .method = "GET", .what = what, .scope = scope, .c = c, .prepare = blob_prepare,
+                          .sink = blob_sink, .sink_data = &b };
+        x.url = xasprintf("%s/v2/%s/blobs/%s", c->base, repo, digest);
+        x.errbody.max = ERRBODY_MAX;
+        int r = blob_finish(&b, &x, registry_perform(&x, err), err);
+        berth_error_free(&b.err);
+        registry_xfer_clear(&x);
+        return r < 0 ? -1 : 0;
 }
 
 int registry_fetch_blob(struct registry_client *c, const char *repo, const char *digest, int64_t size,
                         struct content_store *cs, registry_progress_fn progress, void *progress_data,
                         berth_error_t **err)
 {
-        if (digest_parse(digest, NULL, err) < 0)
-                return berth_error_wrap(err, "registry %s: blob", c->host);
-        if (content_exists(cs, digest))
-                return 0;
-
-        struct blob_ctx b = { .cs = cs, .digest = digest, .size = size, .progress = progress,
-                              .progress_data = progress_data };
-        if (ingest_begin(cs, digest, size, &b.in, &b.offset, err) < 0)
-                return berth_error_wrap(err, "registry %s: blob %s", c->host, digest);
-        if (progress)
-                progress(progress_data, digest, b.offset, size);
-        if (size >= 0 && b.offset == size) /* the partial is complete: just verify it */
-                return ingest_commit(b.in, err) < 0 ? berth_error_wrap(err, "registry %s", c->host) : 0;
-
-        _cleanup_free_ char *what = xasprintf("blob %s@%s", repo, digest);
-        struct xfer x = { .method = "GET", .what = what, .c = c, .prepare = blob_prepare, .sink = blob_sink,
-                          .sink_data = &b };
-        x.url = xasprintf("%s/v2/%s/blobs/%s", c->base, repo, digest);
-        x.errbody.max = ERRBODY_MAX;
-        int r = perform(&x, err);
-        if (r == -2) {
-                /* the sink failed: a store error, or a blob bigger than announced */
-                *err = steal_pointer(&b.err);
-                if (b.in)
-                        ingest_abort(b.in, false);
-                r = berth_error_wrap(err, "registry %s", c->host);
-        } else if (r < 0) {
-                if (b.in) /* keep what came: the next try resumes */
-                        ingest_abort(b.in, b.offset > 0);
-        } else if (x.status == 416 && b.offset > 0) {
-                /* the partial file is already the whole blob (size was unknown) */
-                r = ingest_commit(b.in, err) < 0 ? berth_error_wrap(err, "registry %s", c->host) : 0;
-        } else if (x.status != 200 && x.status != 206) {
-                ingest_abort(b.in, b.offset > 0);
-                r = status_error(&x, err);
-        } else {
-                r = ingest_commit(b.in, err) < 0 ? berth_error_wrap(err, "registry %s: %s", c->host, what) : 0;
-        }
-        berth_error_free(&b.err);
-        xfer_clear(&x);
-        return r < 0 ? -1 : 0;
+        struct registry_fetch_opts o = { .progress = progress, .progress_data = progress_data };
+        return registry_fetch_blob_ex(c, repo, digest, size, cs, &o, err) < 0 ? -1 : 0;
 }

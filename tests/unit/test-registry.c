@@ -1,7 +1,11 @@
 /* Registry client: challenge parsing without a server, then the client
- * against Debian's docker-registry on 127.0.0.1 (tests/registry/run-registry.sh),
- * anonymous and with htpasswd basic auth.  The test pushes a tiny image
- * itself with plain libcurl (monolithic uploads, manifest PUT). */
+ * against Debian's docker-registry on 127.0.0.1 (tests/registry/run-registry.sh):
+ * anonymous, with htpasswd basic auth, and with bearer tokens from
+ * tests/registry/token-server.py.  Setup seeds an image with plain libcurl
+ * (monolithic uploads, manifest PUT) so pulls are tested apart from
+ * pushes; then the client pushes (monolithic, chunked, mounts) itself.
+ * tests/registry/flaky-server.py plays a registry that answers 429, drops
+ * connections and ignores Range. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +13,10 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "image/digest.h"
 #include "image/manifest.h"
@@ -33,7 +39,9 @@ struct registry {
 };
 
 struct fixture {
-        struct registry reg, authreg;
+        struct registry reg, authreg, tokreg;
+        struct registry relreg; /* answers relative Location headers */
+        struct registry flaky;  /* per test: stopped by flaky_teardown */
         char storedir[64];
         struct content_store *cs;
         unsigned char *layer;
@@ -42,9 +50,10 @@ struct fixture {
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int registry_start(struct registry *r, const char *creds)
+/* mode: "start", "start-token", "start-flaky"; args appended as they are */
+static int registry_start_mode(struct registry *r, const char *mode, const char *args)
 {
-        _cleanup_free_ char *cmd = xasprintf("sh %s start %s", REGISTRY_SCRIPT, creds ? creds : "");
+        _cleanup_free_ char *cmd = xasprintf("sh %s %s %s", REGISTRY_SCRIPT, mode, args ? args : "");
         FILE *p = popen(cmd, "r");
         if (p == NULL)
                 return -1;
@@ -53,6 +62,11 @@ static int registry_start(struct registry *r, const char *creds)
                 return -1;
         snprintf(r->host, sizeof(r->host), "%s", r->url + strlen("http://"));
         return 0;
+}
+
+static int registry_start(struct registry *r, const char *creds)
+{
+        return registry_start_mode(r, "start", creds);
 }
 
 static void registry_stop(struct registry *r)
@@ -201,7 +215,13 @@ static int setup(void **state)
                                 MEDIA_TYPE_OCI_LAYER_GZIP, f->layer_digest, LAYER_SIZE);
         f->manifest_digest = digest_of(f->manifest, strlen(f->manifest));
         *state = f;
-        if (registry_start(&f->reg, NULL) < 0 || registry_start(&f->authreg, "berth:s3cret") < 0)
+        if (registry_start(&f->reg, NULL) < 0 || registry_start(&f->authreg, "berth:s3cret") < 0 ||
+            registry_start_mode(&f->tokreg, "start-token", "berth:s3cret") < 0)
+                return -1;
+        setenv("BERTH_REGISTRY_RELATIVE_URLS", "1", 1);
+        int rel = registry_start(&f->relreg, NULL);
+        unsetenv("BERTH_REGISTRY_RELATIVE_URLS");
+        if (rel < 0)
                 return -1;
         if (push_image(f, &f->reg, NULL) < 0 || push_image(f, &f->authreg, "berth:s3cret") < 0)
                 return -1;
@@ -215,6 +235,9 @@ static int teardown(void **state)
 
         registry_stop(&f->reg);
         registry_stop(&f->authreg);
+        registry_stop(&f->tokreg);
+        registry_stop(&f->relreg);
+        registry_stop(&f->flaky);
         if (f->cs) {
                 content_store_close(f->cs);
                 if (system(cmd) != 0)
@@ -559,6 +582,633 @@ static void test_connection_refused(void **state)
         registry_client_free(c);
 }
 
+/* ---- data tap -------------------------------------------------------------- */
+
+struct tap {
+        unsigned char buf[LAYER_SIZE];
+        size_t len;
+        int calls;
+        int stop_at;    /* answer -1 on this call (1-based); 0: never */
+        bool overflow;
+};
+
+static int tap_data(void *data, const void *p, size_t n)
+{
+        struct tap *t = data;
+        if (++t->calls == t->stop_at)
+                return -1;
+        if (t->len + n > sizeof(t->buf)) {
+                t->overflow = true;
+                return -1;
+        }
+        memcpy(t->buf + t->len, p, n);
+        t->len += n;
+        return 0;
+}
+
+static unsigned long requests(struct registry_client *c)
+{
+        struct registry_stats s;
+        registry_client_stats(c, &s);
+        return s.requests;
+}
+
+static unsigned long token_requests(struct registry_client *c)
+{
+        struct registry_stats s;
+        registry_client_stats(c, &s);
+        return s.token_requests;
+}
+
+/* A partial ingest of the layer's first n bytes, as an interrupted pull leaves. */
+static void leave_partial(struct fixture *f, size_t n)
+{
+        berth_error_t *err = NULL;
+        struct ingest *in = NULL;
+        int64_t off = -1;
+
+        assert_ok(ingest_begin(f->cs, f->layer_digest, LAYER_SIZE, &in, &off, &err));
+        assert_int_equal(off, 0);
+        assert_ok(ingest_write(in, f->layer, n, &err));
+        ingest_abort(in, true);
+}
+
+static void test_fetch_on_data(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+        struct tap *t = xcalloc(1, sizeof(*t));
+        struct registry_fetch_opts o = { .on_data = tap_data, .data = t };
+
+        assert_int_equal(store_reset(f), 0);
+        assert_int_equal(registry_fetch_blob_ex(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, &o, &err), 0);
+        assert_int_equal(t->len, LAYER_SIZE);
+        assert_memory_equal(t->buf, f->layer, LAYER_SIZE);
+        assert_true(content_exists(f->cs, f->layer_digest));
+
+        /* already stored: 1, and the tap sees nothing */
+        int calls = t->calls;
+        assert_int_equal(registry_fetch_blob_ex(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, &o, &err), 1);
+        assert_int_equal(t->calls, calls);
+        free(t);
+        registry_client_free(c);
+}
+
+static void test_fetch_on_data_resume(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+        struct tap *t = xcalloc(1, sizeof(*t));
+        struct progress p = { 0 };
+        struct registry_fetch_opts o = { .on_data = tap_data, .data = t, .progress = on_progress, .progress_data = &p };
+
+        assert_int_equal(store_reset(f), 0);
+        leave_partial(f, LAYER_SIZE / 2);
+        assert_ok(registry_fetch_blob_ex(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, &o, &err));
+        assert_int_equal(p.first, LAYER_SIZE / 2); /* resumed, not downloaded again */
+        assert_int_equal(p.bytes, LAYER_SIZE - LAYER_SIZE / 2);
+        assert_int_equal(t->len, LAYER_SIZE); /* but the tap saw it all, once */
+        assert_memory_equal(t->buf, f->layer, LAYER_SIZE);
+        free(t);
+        registry_client_free(c);
+}
+
+static void test_fetch_on_data_stop(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+        struct tap *t = xcalloc(1, sizeof(*t));
+        struct progress p = { 0 };
+        struct registry_fetch_opts o = { .on_data = tap_data, .data = t, .progress = on_progress, .progress_data = &p };
+
+        assert_int_equal(store_reset(f), 0);
+        t->stop_at = 3;
+        assert_true(registry_fetch_blob_ex(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, &o, &err) < 0);
+        assert_int_equal(err->status, ECANCELED);
+        assert_non_null(strstr(err->msg, f->layer_digest));
+        berth_error_free(&err);
+        assert_false(content_exists(f->cs, f->layer_digest));
+
+        /* the partial file stayed: the next fetch resumes and replays it */
+        memset(t, 0, sizeof(*t));
+        memset(&p, 0, sizeof(p));
+        assert_ok(registry_fetch_blob_ex(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, &o, &err));
+        assert_true(p.first > 0);
+        assert_int_equal(t->len, LAYER_SIZE);
+        assert_memory_equal(t->buf, f->layer, LAYER_SIZE);
+        free(t);
+        registry_client_free(c);
+}
+
+/* ---- a misbehaving registry ------------------------------------------------ */
+
+static char *layer_file(struct fixture *f)
+{
+        char *path = xstrdup("/tmp/berth-unit-layer-XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write_all(fd, f->layer, LAYER_SIZE), 0);
+        close(fd);
+        return path;
+}
+
+static void flaky_start(struct fixture *f, const char *plan)
+{
+        _cleanup_free_ char *file = layer_file(f);
+        _cleanup_free_ char *args = xasprintf("%s %s", file, plan);
+        int r = registry_start_mode(&f->flaky, "start-flaky", args);
+        unlink(file); /* the server has read it */
+        assert_int_equal(r, 0);
+}
+
+static int flaky_teardown(void **state)
+{
+        struct fixture *f = *state;
+        registry_stop(&f->flaky);
+        return 0;
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+        berth_error_t *err = NULL;
+        char *text = NULL;
+        size_t len;
+        assert_ok(read_file(path, &text, &len, &err));
+        return text;
+}
+
+/* 429 (Retry-After: 1), then a 200 ignoring Range that drops halfway,
+ * then a 200 ignoring Range again: the tap still sees every byte once. */
+static void test_fetch_retry_restart(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct tap *t = xcalloc(1, sizeof(*t));
+        struct registry_fetch_opts o = { .on_data = tap_data, .data = t };
+
+        flaky_start(f, "429,half,full");
+        struct registry_client *c = client(&f->flaky, NULL, NULL);
+        assert_int_equal(store_reset(f), 0);
+        leave_partial(f, LAYER_SIZE / 4);
+        double t0 = now_s();
+        assert_ok(registry_fetch_blob_ex(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, &o, &err));
+        assert_true(now_s() - t0 >= 1.0); /* Retry-After was honoured */
+        assert_int_equal(requests(c), 3);
+        assert_int_equal(t->len, LAYER_SIZE);
+        assert_memory_equal(t->buf, f->layer, LAYER_SIZE);
+        assert_true(content_exists(f->cs, f->layer_digest));
+
+        _cleanup_free_ char *log = slurp(f->flaky.dir, "flaky.log");
+        _cleanup_free_ char *first = xasprintf("bytes=%d-\n", LAYER_SIZE / 4);
+        _cleanup_free_ char *third = xasprintf("bytes=%d-\n", LAYER_SIZE / 2);
+        assert_non_null(strstr(log, first));
+        assert_non_null(strstr(log, third));
+        free(t);
+        registry_client_free(c);
+}
+
+static void test_fetch_retry_5xx(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+
+        flaky_start(f, "503,503,range");
+        struct registry_client *c = client(&f->flaky, NULL, NULL);
+        assert_int_equal(store_reset(f), 0);
+        assert_ok(registry_fetch_blob(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, NULL, NULL, &err));
+        assert_int_equal(requests(c), 3);
+        registry_client_free(c);
+}
+
+static void test_fetch_retry_after_too_long(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+
+        flaky_start(f, "429long");
+        struct registry_client *c = client(&f->flaky, NULL, NULL);
+        assert_int_equal(store_reset(f), 0);
+        double t0 = now_s();
+        assert_true(registry_fetch_blob(c, REPO, f->layer_digest, LAYER_SIZE, f->cs, NULL, NULL, &err) < 0);
+        assert_true(now_s() - t0 < 5.0); /* not waited for */
+        assert_int_equal(err->status, EAGAIN);
+        assert_non_null(strstr(err->msg, "429"));
+        berth_error_free(&err);
+        assert_int_equal(requests(c), 1);
+        registry_client_free(c);
+}
+
+/* ---- push ------------------------------------------------------------------ */
+
+struct blob {
+        char *digest;
+        unsigned char *data;
+        size_t len;
+};
+
+/* A blob unique to `salt`, stored in the fixture's content store. */
+static void make_blob(struct fixture *f, unsigned salt, struct blob *b)
+{
+        berth_error_t *err = NULL;
+        b->len = LAYER_SIZE;
+        b->data = xmalloc(b->len);
+        for (size_t i = 0; i < b->len; i++)
+                b->data[i] = f->layer[i] ^ (unsigned char)(salt * 131 + (i >> 10));
+        assert_ok(content_put(f->cs, b->data, b->len, &b->digest, &err));
+}
+
+static void blob_free(struct blob *b)
+{
+        free(b->digest);
+        free(b->data);
+}
+
+/* The registry serves b under repo. */
+static void assert_pulled(struct fixture *f, struct registry_client *c, const char *repo, const struct blob *b)
+{
+        berth_error_t *err = NULL;
+        struct content_store *cs = NULL;
+        char dir[] = "/tmp/berth-unit-pull-XXXXXX";
+        char *buf = NULL;
+        size_t len = 0;
+        (void)f;
+
+        assert_non_null(mkdtemp(dir));
+        assert_ok(content_store_open(dir, &cs, &err));
+        assert_ok(registry_fetch_blob(c, repo, b->digest, (int64_t)b->len, cs, NULL, NULL, &err));
+        assert_ok(content_read(cs, b->digest, &buf, &len, &err));
+        assert_int_equal(len, b->len);
+        assert_memory_equal(buf, b->data, len);
+        free(buf);
+        content_store_close(cs);
+        _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir); /* test cleanup only */
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_push_monolithic(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+        struct progress p = { 0 };
+        struct registry_push_opts o = { .progress = on_progress, .progress_data = &p };
+        struct blob b;
+
+        assert_int_equal(store_reset(f), 0);
+        make_blob(f, 1, &b);
+        assert_int_equal(registry_push_blob(c, "berth/mono", b.digest, -1, f->cs, NULL, &o, &err),
+                         REGISTRY_BLOB_UPLOADED);
+        assert_int_equal(requests(c), 3); /* HEAD, POST, PUT */
+        assert_int_equal(p.first, 0);
+        assert_int_equal(p.last, LAYER_SIZE);
+        assert_pulled(f, c, "berth/mono", &b);
+
+        /* there now: one HEAD and nothing sent */
+        unsigned long before = requests(c);
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(registry_push_blob(c, "berth/mono", b.digest, LAYER_SIZE, f->cs, NULL, &o, &err),
+                         REGISTRY_BLOB_EXISTS);
+        assert_int_equal(requests(c) - before, 1);
+        assert_int_equal(p.last, LAYER_SIZE);
+        blob_free(&b);
+        registry_client_free(c);
+}
+
+static void test_push_chunked(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+        struct registry_push_opts o = { .chunk_size = LAYER_SIZE / 3 };
+        struct blob b;
+
+        assert_int_equal(store_reset(f), 0);
+        make_blob(f, 2, &b);
+        assert_int_equal(registry_push_blob(c, "berth/chunked", b.digest, LAYER_SIZE, f->cs, NULL, &o, &err),
+                         REGISTRY_BLOB_UPLOADED);
+        assert_int_equal(requests(c), 6); /* HEAD, POST, 3 PATCH, PUT */
+        assert_pulled(f, c, "berth/chunked", &b);
+
+        /* a chunk size that does not divide the blob: 4 chunks */
+        blob_free(&b);
+        make_blob(f, 3, &b);
+        o.chunk_size = LAYER_SIZE / 3 - 1;
+        unsigned long before = requests(c);
+        int r = registry_push_blob(c, "berth/chunked", b.digest, LAYER_SIZE, f->cs, NULL, &o, &err);
+        assert_ok(r);
+        assert_int_equal(r, REGISTRY_BLOB_UPLOADED);
+        assert_int_equal(requests(c) - before, 7);
+        assert_pulled(f, c, "berth/chunked", &b);
+        blob_free(&b);
+        registry_client_free(c);
+}
+
+/* Relative Location headers: resolved against the request, _state kept. */
+static void test_push_relative_location(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->relreg, NULL, NULL);
+        struct registry_push_opts o = { .chunk_size = LAYER_SIZE / 3 };
+        struct blob b;
+
+        assert_int_equal(store_reset(f), 0);
+        _cleanup_free_ char *loc = NULL;
+        _cleanup_free_ char *url = xasprintf("%s/v2/berth/rel/blobs/uploads/", f->relreg.url);
+        assert_int_equal(http("POST", url, NULL, NULL, 0, NULL, &loc), 202);
+        assert_true(str_has_prefix(loc, "/v2/")); /* the registry does answer relative */
+
+        make_blob(f, 7, &b);
+        assert_int_equal(registry_push_blob(c, "berth/rel", b.digest, LAYER_SIZE, f->cs, NULL, NULL, &err),
+                         REGISTRY_BLOB_UPLOADED);
+        assert_pulled(f, c, "berth/rel", &b);
+        blob_free(&b);
+        make_blob(f, 8, &b);
+        assert_int_equal(registry_push_blob(c, "berth/rel", b.digest, LAYER_SIZE, f->cs, NULL, &o, &err),
+                         REGISTRY_BLOB_UPLOADED);
+        assert_pulled(f, c, "berth/rel", &b);
+        blob_free(&b);
+        registry_client_free(c);
+}
+
+static void test_push_mount(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+        struct blob b;
+
+        assert_int_equal(store_reset(f), 0);
+        assert_ok(content_put(f->cs, f->layer, LAYER_SIZE, NULL, &err));
+        /* the layer is in REPO (setup pushed it): the registry mounts it */
+        assert_int_equal(registry_push_blob(c, "berth/mounted", f->layer_digest, LAYER_SIZE, f->cs, REPO, NULL, &err),
+                         REGISTRY_BLOB_MOUNTED);
+        assert_int_equal(requests(c), 2); /* HEAD, POST ?mount= answered 201 */
+        assert_int_equal(registry_head_blob(c, "berth/mounted", f->layer_digest, NULL, &err), 1);
+
+        /* not in the source repository: 202, and an upload in that session */
+        make_blob(f, 4, &b);
+        unsigned long before = requests(c);
+        assert_int_equal(registry_push_blob(c, "berth/mounted", b.digest, LAYER_SIZE, f->cs, "berth/none", NULL, &err),
+                         REGISTRY_BLOB_UPLOADED);
+        assert_int_equal(requests(c) - before, 3);
+        assert_pulled(f, c, "berth/mounted", &b);
+        blob_free(&b);
+        registry_client_free(c);
+}
+
+static void test_push_errors(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+
+        assert_int_equal(store_reset(f), 0);
+        assert_ok(content_put(f->cs, f->layer, LAYER_SIZE, NULL, &err));
+        /* announced size differs from the stored blob: nothing sent */
+        assert_true(registry_push_blob(c, "berth/err", f->layer_digest, LAYER_SIZE + 1, f->cs, NULL, NULL, &err) < 0);
+        assert_int_equal(err->status, EINVAL);
+        berth_error_free(&err);
+        /* not in the store */
+        assert_true(registry_push_blob(c, "berth/err", f->config_digest, -1, f->cs, NULL, NULL, &err) < 0);
+        assert_int_equal(err->status, ENOENT);
+        berth_error_free(&err);
+        assert_int_equal(requests(c), 0);
+        registry_client_free(c);
+}
+
+static void push_image_with(struct fixture *f, struct registry_client *c, const char *repo)
+{
+        berth_error_t *err = NULL;
+        _cleanup_free_ char *digest = NULL;
+
+        assert_int_equal(store_reset(f), 0);
+        assert_ok(content_put(f->cs, f->layer, LAYER_SIZE, NULL, &err));
+        assert_ok(content_put(f->cs, f->config, strlen(f->config), NULL, &err));
+        assert_ok(registry_push_blob(c, repo, f->layer_digest, LAYER_SIZE, f->cs, NULL, NULL, &err));
+        assert_ok(registry_push_blob(c, repo, f->config_digest, -1, f->cs, NULL, NULL, &err));
+        assert_ok(registry_put_manifest(c, repo, "t1", MEDIA_TYPE_OCI_MANIFEST, f->manifest, strlen(f->manifest),
+                                        &digest, &err));
+        assert_string_equal(digest, f->manifest_digest);
+}
+
+static void assert_manifest(struct fixture *f, struct registry_client *c, const char *repo, const char *ref)
+{
+        berth_error_t *err = NULL;
+        char *body = NULL, *ctype = NULL, *digest = NULL;
+        size_t len = 0;
+
+        assert_ok(registry_get_manifest(c, repo, ref, NULL, &body, &len, &ctype, &digest, &err));
+        assert_int_equal(len, strlen(f->manifest));
+        assert_memory_equal(body, f->manifest, len);
+        assert_string_equal(ctype, MEDIA_TYPE_OCI_MANIFEST);
+        assert_string_equal(digest, f->manifest_digest);
+        free(body);
+        free(ctype);
+        free(digest);
+}
+
+static void test_push_manifest(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->reg, NULL, NULL);
+
+        push_image_with(f, c, "berth/manifest");
+        assert_manifest(f, c, "berth/manifest", "t1");
+        assert_manifest(f, c, "berth/manifest", f->manifest_digest);
+
+        /* by digest (the blobs are mounted first: a manifest needs them) */
+        assert_int_equal(registry_push_blob(c, "berth/bydigest", f->layer_digest, -1, f->cs, "berth/manifest", NULL,
+                                            &err),
+                         REGISTRY_BLOB_MOUNTED);
+        assert_int_equal(registry_push_blob(c, "berth/bydigest", f->config_digest, -1, f->cs, "berth/manifest", NULL,
+                                            &err),
+                         REGISTRY_BLOB_MOUNTED);
+        assert_ok(registry_put_manifest(c, "berth/bydigest", f->manifest_digest, MEDIA_TYPE_OCI_MANIFEST, f->manifest,
+                                        strlen(f->manifest), NULL, &err));
+        assert_manifest(f, c, "berth/bydigest", f->manifest_digest);
+
+        /* a digest that is not the body's: refused before anything is sent */
+        unsigned long before = requests(c);
+        assert_true(registry_put_manifest(c, "berth/manifest", f->layer_digest, MEDIA_TYPE_OCI_MANIFEST, f->manifest,
+                                          strlen(f->manifest), NULL, &err) < 0);
+        assert_int_equal(err->status, EINVAL);
+        berth_error_free(&err);
+        assert_int_equal(requests(c), before);
+
+        /* a manifest naming blobs the registry lacks */
+        _cleanup_free_ char *bad = xstrdup(f->manifest);
+        char *hex = strstr(bad, f->config_digest) + strlen("sha256:");
+        hex[0] = hex[0] == 'a' ? 'b' : 'a';
+        assert_true(registry_put_manifest(c, "berth/manifest", "bad", MEDIA_TYPE_OCI_MANIFEST, bad, strlen(bad), NULL,
+                                          &err) < 0);
+        assert_non_null(strstr(err->msg, "HTTP 400"));
+        berth_error_free(&err);
+        registry_client_free(c);
+}
+
+/* ---- bearer tokens ------------------------------------------------------- */
+
+/* A line of the token server's log holding both a and b (b may be NULL). */
+static bool token_logged(struct fixture *f, const char *a, const char *b)
+{
+        _cleanup_free_ char *log = slurp(f->tokreg.dir, "token.log");
+        char *save = NULL;
+        for (char *line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *padded = xasprintf("%s ", line);
+                _cleanup_free_ char *pa = xasprintf(" %s ", a);
+                _cleanup_free_ char *pb = b ? xasprintf(" %s ", b) : NULL;
+                if (strstr(padded, pa) && (pb == NULL || strstr(padded, pb)))
+                        return true;
+        }
+        return false;
+}
+
+static void test_bearer_refused(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+
+        /* anonymous: the registry says 401, the token server wants credentials */
+        struct registry_client *c = client(&f->tokreg, NULL, NULL);
+        assert_true(registry_head_blob(c, "berth/tok", f->layer_digest, NULL, &err) < 0);
+        assert_int_equal(err->status, EACCES);
+        assert_non_null(strstr(err->msg, f->tokreg.host));
+        assert_non_null(strstr(err->msg, "token server refused the credentials (HTTP 401) (no credentials)"));
+        berth_error_free(&err);
+        assert_int_equal(requests(c), 1);
+        assert_int_equal(token_requests(c), 1);
+        registry_client_free(c);
+
+        c = client(&f->tokreg, "berth", "wrong");
+        assert_true(registry_head_blob(c, "berth/tok", f->layer_digest, NULL, &err) < 0);
+        assert_int_equal(err->status, EACCES);
+        assert_non_null(strstr(err->msg, "token server refused the credentials (HTTP 401)"));
+        assert_null(strstr(err->msg, "wrong"));
+        berth_error_free(&err);
+        registry_client_free(c);
+}
+
+static void test_bearer_pull_push(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->tokreg, "berth", "s3cret");
+
+        /* anonymous try, 401, a pull token, the answer */
+        assert_int_equal(registry_head_blob(c, "berth/tok", f->layer_digest, NULL, &err), 0);
+        assert_int_equal(requests(c), 2);
+        assert_int_equal(token_requests(c), 1);
+        assert_true(token_logged(f, "repository:berth/tok:pull", NULL));
+
+        /* the pull token does not cover the upload: a new 401 naming
+         * pull,push, and a new token */
+        push_image_with(f, c, "berth/tok");
+        assert_int_equal(token_requests(c), 2);
+        assert_true(token_logged(f, "repository:berth/tok:pull,push", NULL));
+
+        /* pull it back with the same token */
+        unsigned long tokens = token_requests(c);
+        assert_manifest(f, c, "berth/tok", "t1");
+        assert_manifest(f, c, "berth/tok", f->manifest_digest);
+        struct blob b = { .digest = f->layer_digest, .data = f->layer, .len = LAYER_SIZE };
+        assert_pulled(f, c, "berth/tok", &b);
+        assert_int_equal(token_requests(c), tokens);
+
+        /* a mount needs pull on the source too: the challenge names both */
+        assert_int_equal(registry_push_blob(c, "berth/tok2", f->layer_digest, LAYER_SIZE, f->cs, "berth/tok", NULL,
+                                            &err),
+                         REGISTRY_BLOB_MOUNTED);
+        assert_true(token_logged(f, "repository:berth/tok2:pull,push", "repository:berth/tok:pull"));
+        registry_client_free(c);
+}
+
+struct job {
+        struct registry_client *c;
+        struct content_store *cs;
+        const char *digest;
+        int64_t size;
+        int r;
+};
+
+static void *fetch_job(void *data)
+{
+        struct job *j = data;
+        berth_error_t *err = NULL;
+        j->r = registry_fetch_blob(j->c, "berth/clone", j->digest, j->size, j->cs, NULL, NULL, &err);
+        if (j->r < 0) {
+                fprintf(stderr, "fetch %s: %s\n", j->digest, err->msg);
+                berth_error_free(&err);
+        }
+        return NULL;
+}
+
+/* Clones share the token: parallel downloads do not each fetch one. */
+static void test_clone_threads(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->tokreg, "berth", "s3cret");
+        struct job jobs[2] = {
+                { .digest = f->layer_digest, .size = LAYER_SIZE },
+                { .digest = f->config_digest, .size = (int64_t)strlen(f->config) },
+        };
+        pthread_t th[2];
+
+        push_image_with(f, c, "berth/clone");
+        assert_int_equal(store_reset(f), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
+                assert_ok(registry_client_clone(c, &jobs[i].c, &err));
+                jobs[i].cs = f->cs;
+                assert_int_equal(pthread_create(&th[i], NULL, fetch_job, &jobs[i]), 0);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
+                assert_int_equal(pthread_join(th[i], NULL), 0);
+                assert_int_equal(jobs[i].r, 0);
+                assert_int_equal(requests(jobs[i].c), 1);
+                assert_int_equal(token_requests(jobs[i].c), 0);
+                assert_true(content_exists(f->cs, jobs[i].digest));
+                registry_client_free(jobs[i].c);
+        }
+        registry_client_free(c);
+}
+
+static void test_basic_auth_push(void **state)
+{
+        struct fixture *f = *state;
+        berth_error_t *err = NULL;
+        struct registry_client *c = client(&f->authreg, "berth", "s3cret");
+        struct blob b;
+
+        assert_int_equal(store_reset(f), 0);
+        make_blob(f, 5, &b);
+        assert_int_equal(registry_push_blob(c, "berth/basic", b.digest, LAYER_SIZE, f->cs, NULL, NULL, &err),
+                         REGISTRY_BLOB_UPLOADED);
+        assert_pulled(f, c, "berth/basic", &b);
+        blob_free(&b);
+        registry_client_free(c);
+
+        c = client(&f->authreg, "berth", "wrong");
+        make_blob(f, 6, &b);
+        assert_true(registry_push_blob(c, "berth/basic", b.digest, LAYER_SIZE, f->cs, NULL, NULL, &err) < 0);
+        assert_int_equal(err->status, EACCES);
+        berth_error_free(&err);
+        blob_free(&b);
+        registry_client_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest offline[] = {
@@ -575,10 +1225,27 @@ int main(void)
                 cmocka_unit_test(test_fetch_wrong_digest),
                 cmocka_unit_test(test_manifest_digest_mismatch),
                 cmocka_unit_test(test_basic_auth),
+                cmocka_unit_test(test_fetch_on_data),
+                cmocka_unit_test(test_fetch_on_data_resume),
+                cmocka_unit_test(test_fetch_on_data_stop),
+                cmocka_unit_test_teardown(test_fetch_retry_restart, flaky_teardown),
+                cmocka_unit_test_teardown(test_fetch_retry_5xx, flaky_teardown),
+                cmocka_unit_test_teardown(test_fetch_retry_after_too_long, flaky_teardown),
+                cmocka_unit_test(test_push_monolithic),
+                cmocka_unit_test(test_push_chunked),
+                cmocka_unit_test(test_push_relative_location),
+                cmocka_unit_test(test_push_mount),
+                cmocka_unit_test(test_push_errors),
+                cmocka_unit_test(test_push_manifest),
+                cmocka_unit_test(test_bearer_refused),
+                cmocka_unit_test(test_bearer_pull_push),
+                cmocka_unit_test(test_clone_threads),
+                cmocka_unit_test(test_basic_auth_push),
         };
         int r = cmocka_run_group_tests_name("registry-offline", offline, NULL, NULL);
-        if (access("/usr/bin/docker-registry", X_OK) != 0 || access("/usr/bin/htpasswd", X_OK) != 0) {
-                fprintf(stderr, "docker-registry or htpasswd missing: skipping the registry tests\n");
+        if (access("/usr/bin/docker-registry", X_OK) != 0 || access("/usr/bin/htpasswd", X_OK) != 0 ||
+            access("/usr/bin/openssl", X_OK) != 0) {
+                fprintf(stderr, "docker-registry, htpasswd or openssl missing: skipping the registry tests\n");
                 return r;
         }
         return r + cmocka_run_group_tests_name("registry", online, setup, teardown);
