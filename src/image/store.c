@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -310,4 +311,56 @@ int content_check(struct content_store *cs, unsigned max_ingest_age, struct stor
         if (check_blobs(cs, r, err) < 0)
                 return -1;
         return check_ingests(cs, max_ingest_age, r, err);
+}
+
+int ingest_begin_unnamed(struct content_store *cs, struct ingest **out, berth_error_t **err)
+{
+        unsigned char rnd[16];
+        struct ingest *in;
+        char *p;
+
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                return berth_error(err, errno, "getrandom");
+        in = xcalloc(1, sizeof(*in));
+        in->cs = cs;
+        /* not a digest: ingest_commit compares against it and refuses */
+        in->digest = xstrdup("(unnamed blob)");
+        in->expected = -1;
+        in->d = digester_new();
+        p = in->name + sprintf(in->name, "unnamed-");
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                p += sprintf(p, "%02x", rnd[i]);
+        strcpy(p, ".partial");
+        in->fd = openat(cs->ingest_fd, in->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (in->fd < 0) {
+                int e = errno;
+                ingest_abort(in, true);
+                return berth_error(err, e, "create partial blob");
+        }
+        *out = in;
+        return 0;
+}
+
+int ingest_commit_unnamed(struct ingest *in, char **digest_out, berth_error_t **err)
+{
+        _cleanup_free_ char *got = digester_final(in->d);
+        struct digest d;
+        const char *hex = blob_name(got, &d, NULL);
+        bool keep = false;
+        int ret = 0;
+
+        if (faccessat(in->cs->blobs_fd, hex, F_OK, 0) == 0)
+                ; /* already stored: the partial file just goes */
+        else if (fsync(in->fd) < 0)
+                ret = berth_error(err, errno, "fsync blob %s", got);
+        else if (renameat(in->cs->ingest_fd, in->name, in->cs->blobs_fd, hex) < 0)
+                ret = berth_error(err, errno, "commit blob %s", got);
+        else if (fsync(in->cs->blobs_fd) < 0)
+                ret = berth_error(err, errno, "fsync the blob directory");
+        else
+                keep = true; /* renamed: nothing left to remove */
+        ingest_abort(in, keep);
+        if (ret == 0 && digest_out)
+                *digest_out = steal_pointer(&got);
+        return ret;
 }

@@ -39,6 +39,15 @@ int ingest_commit(struct ingest *in, berth_error_t **err);
 /* Give up and remove the partial file (keep_partial: leave it to resume). */
 void ingest_abort(struct ingest *in, bool keep_partial);
 
+/* A blob whose digest is known only once it is all written (a file of a
+ * docker-archive named by path, an imported tarball): written to a
+ * uniquely named partial file, hashed as it goes, and filed under that
+ * digest by ingest_commit_unnamed, which returns it in *digest_out (may
+ * be NULL).  ingest_write and ingest_abort apply as usual; ingest_commit
+ * refuses it. */
+int ingest_begin_unnamed(struct content_store *cs, struct ingest **out, berth_error_t **err);
+int ingest_commit_unnamed(struct ingest *in, char **digest_out, berth_error_t **err);
+
 struct store_check_report {
         unsigned blobs;          /* blobs verified */
         unsigned corrupt;        /* blobs whose content did not match: removed */
