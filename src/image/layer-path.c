@@ -325,3 +325,14 @@ void layer_pathset_free(struct layer_pathset *s)
         s->slots = NULL;
         s->cap = s->used = 0;
 }
+
+int layer_remove_tree_at(int dirfd, const char *name)
+{
+        int r = layer_remove_tree(dirfd, name);
+
+        if (r < 0) {
+                errno = -r;
+                return -1;
+        }
+        return 0;
+}

@@ -9,6 +9,7 @@
 static int log_fd = -1;
 static bool log_json;
 static bool log_debug;
+static const char *log_program = "berth-runtime";
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
@@ -21,6 +22,8 @@ int berth_log_init(const char *path, bool json, bool debug)
         log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         return log_fd < 0 ? -errno : 0;
 }
+
+void berth_log_set_program(const char *name) { log_program = name; }
 
 bool berth_log_goes_to_stderr(void) { return log_fd < 0 && !log_json; }
 int berth_log_fd(void) { return log_fd; }
@@ -70,7 +73,7 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
         } else if (log_fd >= 0) {
                 snprintf(line, sizeof(line), "%s.%09ldZ %s: %s\n", ts, now.tv_nsec, level_names[level], msg);
         } else {
-                snprintf(line, sizeof(line), "berth-runtime: %s%s\n",
+                snprintf(line, sizeof(line), "%s: %s%s\n", log_program,
                          level == BERTH_LOG_ERROR ? "" : level == BERTH_LOG_WARNING ? "warning: " : "", msg);
         }
         (void)write_all(fd, line, strlen(line));

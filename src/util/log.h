@@ -9,6 +9,8 @@ enum berth_log_level { BERTH_LOG_ERROR, BERTH_LOG_WARNING, BERTH_LOG_INFO, BERTH
 int berth_log_init(const char *path, bool json, bool debug);
 void berth_log(enum berth_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool berth_log_goes_to_stderr(void);
+/* The name stderr lines start with; "berth-runtime" unless set. */
+void berth_log_set_program(const char *name);
 /* The log fd, so a child can keep logging after fork; -1 for stderr. */
 int berth_log_fd(void);
 #define berth_warn(...) berth_log(BERTH_LOG_WARNING, __VA_ARGS__)
