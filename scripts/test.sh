@@ -3,7 +3,9 @@
 #   1. the unit tests (cmocka),
 #   2. the same unit tests built with ASan+UBSan,
 #   3. the integration suite driving build/berth-runtime as containerd does
-#      (tests/integration, bats), ending with a leak check.
+#      (tests/integration, bats), ending with a leak check,
+#   4. interop (containerd, Podman), the image suite (tests/image), the
+#      cgroup v2 guest (tests/vm).
 # Ends with the line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -99,6 +101,13 @@ tests/interop/run.sh >"$logdir/interop.tap" 2>"$logdir/interop.err"
 count_tap interop "$logdir/interop.tap"
 if ! grep -qE '^(not )?ok' "$logdir/interop.tap"; then
 	echo "FAIL [interop] no results"; tail -30 "$logdir/interop.err"; failed=$((failed + 1))
+fi
+
+echo "== images: registry pull/push, auth, interop, hostile layers, crashes (tests/image)"
+tests/image/run.sh >"$logdir/image.tap" 2>"$logdir/image.err"
+count_tap image "$logdir/image.tap"
+if ! grep -qE '^(not )?ok' "$logdir/image.tap"; then
+	echo "FAIL [image] no results"; tail -30 "$logdir/image.err"; failed=$((failed + 1))
 fi
 
 echo "== cgroup v2 in a QEMU guest (tests/vm)"
