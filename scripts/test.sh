@@ -77,7 +77,7 @@ if ninja -C build-fuzz >"$logdir/fuzz-build.log" 2>&1; then
 		runs=$FUZZ_RUNS
 		# a layer input is a whole extraction (about 2.4 ms): fewer inputs
 		[[ $name == fuzz-layer ]] && runs=${FUZZ_LAYER_RUNS:-10000}
-		if "$f" -runs="$runs" -detect_leaks=1 "$corpus" "tests/fuzz/corpus/${name#fuzz-}" \
+		if LSAN_OPTIONS=suppressions=$src/tests/fuzz/lsan.supp "$f" -runs="$runs" -detect_leaks=1 "$corpus" "tests/fuzz/corpus/${name#fuzz-}" \
 			>"$logdir/$name.log" 2>&1; then
 			passed=$((passed + 1))
 		else

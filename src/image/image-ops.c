@@ -146,6 +146,25 @@ static int remove_name(struct removal *rm, const char *name, const char *full, c
         return delete_image(rm, id, err);
 }
 
+/* Untag every name of the image, keeping the image (a container uses it). */
+static int untag_all(struct removal *rm, const char *id, berth_error_t **err)
+{
+        struct imagedb *db = image_store_db(rm->s);
+
+        for (int digests = 0; digests < 2; digests++) {
+                _cleanup_strv_ char **names = NULL;
+                if (imagedb_image_names(db, id, digests, &names, err) < 0)
+                        return -1;
+                for (size_t i = 0; names[i]; i++) {
+                        _cleanup_free_ char *f = familiar(names[i]);
+                        if (imagedb_name_delete(db, names[i], err) < 0)
+                                return -1;
+                        told(rm, "Untagged", f);
+                }
+        }
+        return 0;
+}
+
 static int remove_id(struct removal *rm, const char *name, const char *id, bool force, berth_error_t **err)
 {
         struct imagedb *db = image_store_db(rm->s);
@@ -154,10 +173,15 @@ static int remove_id(struct removal *rm, const char *name, const char *id, bool 
 
         if (imagedb_image_names(db, id, false, &tags, err) < 0 || imagedb_image_users(db, id, &users, err) < 0)
                 return -1;
+        /* forced: the names go, the image stays (dangling) for the
+         * containers whose rootfs is made of its layers */
+        if (users > 0 && force)
+                return untag_all(rm, id, err);
         if (users > 0)
                 return berth_error(err, EBUSY,
-                                   "conflict: unable to delete %s (%s) - image is being used by %lld container(s)",
-                                   name, force ? "cannot be forced" : "must be forced", (long long)users);
+                                   "conflict: unable to delete %s (must be forced) - image is being used by %lld "
+                                   "container(s)",
+                                   name, (long long)users);
         if (tags[0] && tags[1] && !force)
                 return berth_error(err, EBUSY,
                                    "conflict: unable to delete %s (must be forced) - image is referenced in "

@@ -45,8 +45,9 @@ int image_tag(struct image_store *s, const char *src, const char *dst, berth_err
 /* docker rmi: a name is untagged, and the image deleted when no name is
  * left; an id deletes the image with all its names.  An image used by a
  * container is refused ("image is being used by N container(s)") unless
- * force, which then only untags.  An image with several tags given by id
- * is refused unless force.  fn (may be NULL) is told each
+ * force, which then only untags (the image stays, dangling, for its
+ * containers).  An image with several tags given by id is refused unless
+ * force.  fn (may be NULL) is told each
  * {"Untagged": name} and {"Deleted": id}, as the API reports them. */
 typedef void (*image_removed_fn)(void *data, const char *what, const char *name);
 int image_remove(struct image_store *s, const char *name, bool force, image_removed_fn fn, void *data,

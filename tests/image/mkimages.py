@@ -12,6 +12,7 @@ Kinds (each becomes OUTDIR/KIND, an OCI layout with tag "latest"):
   zstd       the multi image with zstd and uncompressed layers
   list       an index of two single-layer images, linux/amd64 and
              linux/arm64, each with /platform naming itself
+  many       busybox plus 120 one-file layers (many/0 ... many/119)
   big        ~100 MB in five layers of incompressible data over busybox (bench)
   small      ~1 MB in one layer (bench)
   hostile-dotdot, hostile-abs-symlink, hostile-hardlink, hostile-whiteout,
@@ -180,6 +181,9 @@ def make(out, kind):
             desc["platform"] = {"os": "linux", "architecture": arch}
             ms.append(desc)
         m = lay.index(ms)
+    elif kind == "many":
+        layers = [busybox_layer()] + [tar_bytes([d("many"), f("many/%d" % i, "%d\n" % i)]) for i in range(120)]
+        m = lay.image(layers)
     elif kind == "big":
         m = lay.image([busybox_layer()] + [random_layer("r%d" % i, 20 << 20) for i in range(5)])
     elif kind == "small":

@@ -144,6 +144,20 @@ check_multi_rootfs() {
 	[ -z "$(ls -A "$STORE/blobs/ingest")" ]
 }
 
+@test "pull: an image of 120 layers mounts (more than fit in mount(2)'s page of options)" {
+	push_fixture many "$REG_HOST/test/many:latest"
+	run bt pull --jobs 8 "$REG_HOST/test/many"
+	[ "$status" -eq 0 ] || die "pull"
+	target=$IMG_TMP/rootfs-many
+	mkdir -p "$target"
+	run bt rootfs-create c-many "$REG_HOST/test/many" "$target"
+	[ "$status" -eq 0 ] || die "rootfs-create"
+	[ "$(ls "$target/many" | wc -l)" -eq 120 ] || die "not every layer is visible"
+	[ "$(cat "$target/many/119")" = 119 ]
+	bt rootfs-remove c-many "$target"
+	bt rmi "$REG_HOST/test/many" >/dev/null
+}
+
 @test "tag, rmi and prune keep names, layers and blobs consistent" {
 	bt tag "$REG_HOST/test/one" mine:1
 	run bt inspect mine:1
@@ -167,6 +181,15 @@ check_multi_rootfs() {
 	run bt check
 	[ "$status" -eq 0 ]
 	[[ $output == *"nothing to repair"* ]] || die "store inconsistent after rmi"
+	# forced while in use: the names go, the image stays for its container
+	multi=$(bt inspect "$REG_HOST/test/multi" | jq -r .Id)
+	bt rootfs-create c-forced "$multi" "$target"
+	run bt rmi -f "$multi"
+	[ "$status" -eq 0 ] || die "rmi -f"
+	[[ $output == *"Untagged: $REG_HOST/test/multi:latest"* && $output != *Deleted* ]] || die "forced rmi should only untag"
+	[ "$(bt inspect "$multi" | jq -c .RepoTags)" = "[]" ]
+	[ -x "$target/bin/busybox" ]
+	bt rootfs-remove c-forced "$target"
 	run bt prune -a
 	[ "$status" -eq 0 ]
 	run bt images
