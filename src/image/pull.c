@@ -139,6 +139,11 @@ static int fetch_and_extract(struct layer_job *j, const struct descriptor *d, be
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, j->sock) < 0)
                 return berth_error(err, errno, "socketpair");
+        /* room for a few of curl's chunks, so download and extraction
+         * overlap instead of taking turns (best effort) */
+        int size = 1 << 20;
+        setsockopt(j->sock[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+        setsockopt(j->sock[0], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
         if ((r = pthread_create(&tid, NULL, extract_thread, j)) != 0) {
                 close(j->sock[0]);
                 close(j->sock[1]);

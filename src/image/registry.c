@@ -436,6 +436,8 @@ static void set_common(struct registry_client *c)
         /* give up on a transfer stalled below 1 byte/s for 60 s */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+        /* blobs arrive in fewer, larger writes (default 16 KiB) */
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
 #if LIBCURL_VERSION_NUM >= 0x075500
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

@@ -22,7 +22,20 @@ struct ingest {
         char name[DIGEST_HEX_MAX + 16]; /* <hex>.partial */
         int fd;
         int64_t expected, written;
+        int64_t flushed;        /* bytes handed to writeback early */
 };
+
+/* Start writeback of what was written so far, every 8 MiB, without
+ * waiting: the fsync at commit then has little left to do, instead of
+ * flushing a whole layer at once. */
+#define INGEST_WRITEBACK_STEP (8 << 20)
+static void ingest_writeback(struct ingest *in)
+{
+        if (in->written - in->flushed < INGEST_WRITEBACK_STEP)
+                return;
+        (void)sync_file_range(in->fd, in->flushed, in->written - in->flushed, SYNC_FILE_RANGE_WRITE);
+        in->flushed = in->written;
+}
 
 int content_store_open(const char *data_root, struct content_store **out, berth_error_t **err)
 {
@@ -183,6 +196,7 @@ int ingest_write(struct ingest *in, const void *buf, size_t len, berth_error_t *
                 return berth_error(err, errno, "write blob %s", in->digest);
         digester_update(in->d, buf, len);
         in->written += (int64_t)len;
+        ingest_writeback(in);
         return 0;
 }
 
