@@ -4,7 +4,7 @@
 set -euo pipefail
 build_pkgs=(gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev libssl-dev libarchive-dev libcurl4-openssl-dev libsqlite3-dev)
 run_pkgs=(busybox-static jq)
-test_pkgs=(bats jq libcmocka-dev libc6-dev runc hyperfine time clang libclang-rt-14-dev zstd docker-registry apache2-utils curl python3 skopeo podman)
+test_pkgs=(bats jq libcmocka-dev libc6-dev runc hyperfine time clang libclang-rt-14-dev zstd docker-registry apache2-utils curl python3 skopeo podman docker.io)
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_pkgs[@]}")
 

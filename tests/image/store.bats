@@ -18,6 +18,7 @@ setup_file() {
 }
 
 teardown_file() {
+	dockerd_stop
 	rm -f /tmp/berth-hostile-dotdot /tmp/berth-hostile-symlink
 	image_teardown_file
 }
@@ -140,6 +141,67 @@ no_temp_layers() {
 		[ "$status" -eq 0 ] || die "podman load"
 	fi
 	rm -f "$IMG_TMP/multi.tar"
+}
+
+# dockerd_start: a private dockerd (vfs, no bridge, no iptables) on a
+# socket under $IMG_TMP; sets DOCKER (the CLI with -H) and DOCKERD_DIR.
+dockerd_start() {
+	DOCKERD_DIR=$(mktemp -d "$IMG_TMP/dockerd.XXXXXX")
+	echo '{}' >"$DOCKERD_DIR/daemon.json"
+	dockerd --data-root "$DOCKERD_DIR/data" --exec-root "$DOCKERD_DIR/exec" -H "unix://$DOCKERD_DIR/sock" \
+		--pidfile "$DOCKERD_DIR/pid" --bridge=none --iptables=false --ip6tables=false --storage-driver=vfs \
+		--config-file "$DOCKERD_DIR/daemon.json" >"$DOCKERD_DIR/log" 2>&1 &
+	echo $! >"$DOCKERD_DIR/dockerd.pid"
+	DOCKER=(docker -H "unix://$DOCKERD_DIR/sock")
+	for _ in $(seq 100); do
+		"${DOCKER[@]}" version >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	cat "$DOCKERD_DIR/log" >&2
+	return 1
+}
+
+# dockerd_stop [DIR]: stop the dockerd of DIR (default $DOCKERD_DIR) and
+# remove DIR; with no dockerd known, every one under $IMG_TMP (teardown).
+dockerd_stop() {
+	local dir=${1:-${DOCKERD_DIR:-}} pid
+	if [[ -z $dir ]]; then
+		for dir in "$IMG_TMP"/dockerd.*; do
+			[[ -d $dir ]] && dockerd_stop "$dir"
+		done
+		return 0
+	fi
+	[[ -f $dir/dockerd.pid ]] || return 0
+	DOCKERD_DIR=$dir
+	pid=$(cat "$DOCKERD_DIR/dockerd.pid")
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null || true
+	grep -o " $DOCKERD_DIR[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l
+	rm -rf "$DOCKERD_DIR"
+	DOCKERD_DIR=
+}
+
+@test "save and load with Docker: docker load runs Berth's archive, Berth loads docker save's" {
+	command -v dockerd >/dev/null || skip "dockerd not installed"
+	dockerd_start || die "dockerd did not start"
+	bt pull "$REG_HOST/test/multi" >/dev/null
+	bt save -o "$IMG_TMP/to-docker.tar" "$REG_HOST/test/multi"
+	run "${DOCKER[@]}" load -i "$IMG_TMP/to-docker.tar"
+	[ "$status" -eq 0 ] || { dockerd_stop; die "docker load"; }
+	run "${DOCKER[@]}" run --rm --network none "$REG_HOST/test/multi" sh -c 'cat /etc/b; ls /data/dir'
+	[ "$status" -eq 0 ] && [ "$output" = "$(printf 'b\nz')" ] || { dockerd_stop; die "docker run"; }
+	"${DOCKER[@]}" tag "$REG_HOST/test/multi" from-docker:1
+	"${DOCKER[@]}" save -o "$IMG_TMP/from-docker.tar" from-docker:1
+	dockerd_stop
+	other=$(mktemp -d "$IMG_TMP/load.XXXXXX")
+	run "$TOOL" --root "$other" load -i "$IMG_TMP/from-docker.tar"
+	[ "$status" -eq 0 ] || die "berth load of docker save"
+	[[ $output == *"from-docker:1"* ]] || die "tag"
+	a=$(bt inspect "$REG_HOST/test/multi" | jq -c .RootFS)
+	b=$("$TOOL" --root "$other" inspect from-docker:1 | jq -c .RootFS)
+	[ "$a" = "$b" ] || die "layers differ: $a / $b"
+	rm -rf "$other" "$IMG_TMP/to-docker.tar" "$IMG_TMP/from-docker.tar"
 }
 
 @test "import: a rootfs tar becomes a one-layer image with config changes" {
