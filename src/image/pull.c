@@ -382,6 +382,23 @@ static int fetch_config(struct pull *p, const char *body, size_t len, const char
         return image_config_check_platform(p->plan.cfg, p->o->platform, err);
 }
 
+/* The image is recorded and every layer of it unpacked. */
+static bool image_complete(struct pull *p)
+{
+        if (imagedb_image_get(image_store_db(p->s), p->plan.m->config.digest, NULL, NULL) <= 0)
+                return false;
+        for (size_t i = 0; p->plan.chains[i]; i++)
+                if (!image_store_has_layer(p->s, p->plan.chains[i]))
+                        return false;
+        return true;
+}
+
+static bool name_points_at(struct pull *p, const char *name, const char *id)
+{
+        _cleanup_free_ char *now = NULL;
+        return imagedb_name_get(image_store_db(p->s), name, &now, NULL) > 0 && strcmp(now, id) == 0;
+}
+
 /* The names a pull records: the tag (when the reference has one) and
  * repo@digest of what was asked for (the list, when it was one). */
 static char **pull_names(const struct image_ref *ref, const char *digest)
@@ -416,12 +433,20 @@ static int do_pull(struct pull *p, const struct image_ref *ref, char **id, berth
                                                                               .total = -1 });
         }
         if (resolve_manifest(p, ref, &body, &len, &type, &digest, &index_digest, err) < 0 ||
-            fetch_config(p, body, len, type, err) < 0 || pull_layers(p, err) < 0)
+            fetch_config(p, body, len, type, err) < 0)
                 return -1;
         names = pull_names(ref, index_digest ? index_digest : digest);
+        /* docker lists no layers for an image it already has */
+        bool up_to_date = image_complete(p) && name_points_at(p, names[0], p->plan.m->config.digest);
+        if (!image_complete(p) && pull_layers(p, err) < 0)
+                return -1;
         if (image_plan_record(p->s, &p->plan, digest, index_digest, (const char *const *)names, id, err) < 0)
                 return -1;
         snprintf(line, sizeof(line), "Digest: %s", index_digest ? index_digest : digest);
+        progress(p, NULL, line, -1, -1);
+        _cleanup_free_ char *familiar = image_ref_familiar(ref);
+        snprintf(line, sizeof(line), "Status: %s for %s", up_to_date ? "Image is up to date" : "Downloaded newer image",
+                 familiar);
         progress(p, NULL, line, -1, -1);
         return 0;
 }

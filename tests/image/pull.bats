@@ -41,7 +41,7 @@ teardown_file() { image_teardown_file; }
 @test "pull: a second pull downloads nothing" {
 	run bt pull "$REG_HOST/test/one"
 	[ "$status" -eq 0 ]
-	[[ $output == *"Already exists"* ]] || die "expected Already exists"
+	[[ $output == *"Status: Image is up to date for"* ]] || die "expected up to date"
 	[[ $output != *"Download complete"* ]] || die "downloaded again"
 }
 
