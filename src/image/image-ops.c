@@ -71,7 +71,7 @@ int image_tag(struct image_store *s, const char *src, const char *dst, berth_err
         if (image_store_resolve(s, src, &id, err) < 0 || image_ref_parse(dst, &ref, err) < 0)
                 return berth_error_wrap(err, "tag %s", dst);
         if (ref.digest)
-                return berth_error(err, EINVAL, "tag %s: refusing to create a tag with a digest reference", dst);
+                return berth_fail(err, EINVAL, "tag %s: refusing to create a tag with a digest reference", dst);
         full = image_ref_string(&ref);
         if (imagedb_begin(db, err) < 0)
                 return -1;
@@ -137,7 +137,7 @@ static int remove_name(struct removal *rm, const char *name, const char *full, c
                 return 0;
         }
         if (users > 0)
-                return berth_error(err, EBUSY,
+                return berth_fail(err, EBUSY,
                                    "conflict: unable to remove repository reference \"%s\" (must force) - "
                                    "image %.19s is being used by %lld container(s)",
                                    name, id, (long long)users);
@@ -178,12 +178,12 @@ static int remove_id(struct removal *rm, const char *name, const char *id, bool 
         if (users > 0 && force)
                 return untag_all(rm, id, err);
         if (users > 0)
-                return berth_error(err, EBUSY,
+                return berth_fail(err, EBUSY,
                                    "conflict: unable to delete %s (must be forced) - image is being used by %lld "
                                    "container(s)",
                                    name, (long long)users);
         if (tags[0] && tags[1] && !force)
-                return berth_error(err, EBUSY,
+                return berth_fail(err, EBUSY,
                                    "conflict: unable to delete %s (must be forced) - image is referenced in "
                                    "multiple repositories",
                                    name);

@@ -211,7 +211,7 @@ int image_store_resolve(struct image_store *s, const char *name, char **id, bert
                                 return r < 0 ? r : 0;
                 }
         }
-        return berth_error(err, ENOENT, "No such image: %s", name);
+        return berth_fail(err, ENOENT, "No such image: %s", name);
 }
 
 /* ---- layers --------------------------------------------------------- */

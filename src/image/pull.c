@@ -425,6 +425,10 @@ static int do_pull(struct pull *p, const struct image_ref *ref, char **id, berth
         size_t len;
         char line[256];
 
+        if (resolve_manifest(p, ref, &body, &len, &type, &digest, &index_digest, err) < 0)
+                return -1;
+        /* after the manifest, as dockerd: a missing image reports
+         * nothing else */
         if (p->o->progress) {
                 /* docker's first line: "latest: Pulling from library/busybox" */
                 _cleanup_free_ char *status = xasprintf("Pulling from %s", ref->path);
@@ -432,8 +436,7 @@ static int do_pull(struct pull *p, const struct image_ref *ref, char **id, berth
                                                                               .status = status, .current = -1,
                                                                               .total = -1 });
         }
-        if (resolve_manifest(p, ref, &body, &len, &type, &digest, &index_digest, err) < 0 ||
-            fetch_config(p, body, len, type, err) < 0)
+        if (fetch_config(p, body, len, type, err) < 0)
                 return -1;
         names = pull_names(ref, index_digest ? index_digest : digest);
         /* docker lists no layers for an image it already has */

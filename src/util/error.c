@@ -28,6 +28,26 @@ int berth_error(berth_error_t **err, int status, const char *fmt, ...)
         return status > 0 ? -status : -1;
 }
 
+int berth_fail(berth_error_t **err, int status, const char *fmt, ...)
+{
+        va_list ap;
+        char *msg;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        if (err == NULL) {
+                free(msg);
+                return status > 0 ? -status : -1;
+        }
+        berth_error_free(err);
+        *err = xmalloc(sizeof(**err));
+        (*err)->status = status;
+        (*err)->msg = msg;
+        return status > 0 ? -status : -1;
+}
+
 int berth_error_wrap(berth_error_t **err, const char *fmt, ...)
 {
         va_list ap;

@@ -12,6 +12,11 @@ typedef struct berth_error {
 /* Make an error; returns a negative value for `return berth_error(...)`. */
 int berth_error(berth_error_t **err, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* An error whose message is complete as given (no strerror appended), with
+ * a status callers act on: "No such container: x" with ENOENT, which the
+ * API answers with 404. */
+int berth_fail(berth_error_t **err, int status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 /* Prefix the existing error with context: "context: old message". */
 int berth_error_wrap(berth_error_t **err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

@@ -35,6 +35,9 @@ void cleanup_strvp(char ***v);
 #define steal_fd(fdp) ({ int _fd = *(fdp); *(fdp) = -1; _fd; })
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
