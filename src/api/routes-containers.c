@@ -1,0 +1,272 @@
+/* /containers/...: create, start, stop, restart, kill, pause, unpause,
+ * wait, attach (hijacked), logs, list, inspect, top, resize, delete. */
+#include "api/http.h"
+#include "api/routes.h"
+#include "engine/engine.h"
+#include "util/log.h"
+#include "util/util.h"
+
+static int post_create(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        _cleanup_free_ char *id = NULL;
+        json_t *body = NULL, *warnings = NULL;
+        int r;
+
+        if (http_body_json(req, &body, err) < 0)
+                return -1;
+        if (body == NULL)
+                return berth_fail(err, EINVAL, "config cannot be empty in order to create a container");
+        r = engine_container_create(api->engine, body, http_query(req, "name"), &id, &warnings, err);
+        json_decref(body);
+        if (r < 0)
+                return -1;
+        return http_reply_json(req, 201, json_pack("{s:s, s:o}", "Id", id, "Warnings", warnings));
+}
+
+/* 304 for "already" (start of a running container, stop of a stopped
+ * one), as dockerd. */
+static int reply_done(struct http_request *req, int r, berth_error_t **err)
+{
+        if (r < 0 && (*err)->status == EALREADY) {
+                berth_error_free(err);
+                return http_reply_empty(req, 304);
+        }
+        return r < 0 ? -1 : http_reply_empty(req, 204);
+}
+
+static int post_start(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        return reply_done(req, engine_container_start(api->engine, http_param(req, "id"), err), err);
+}
+
+static int timeout_of(struct http_request *req)
+{
+        const char *t = http_query(req, "t");
+        return t && *t ? atoi(t) : -1;
+}
+
+static int post_stop(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        return reply_done(req, engine_container_stop(api->engine, http_param(req, "id"), timeout_of(req), err), err);
+}
+
+static int post_restart(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        return reply_done(req, engine_container_restart(api->engine, http_param(req, "id"), timeout_of(req), err),
+                          err);
+}
+
+static int post_kill(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        return reply_done(req, engine_container_kill(api->engine, http_param(req, "id"), http_query(req, "signal"), err),
+                          err);
+}
+
+static int post_pause(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        return reply_done(req, engine_container_pause(api->engine, http_param(req, "id"), true, err), err);
+}
+
+static int post_unpause(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        return reply_done(req, engine_container_pause(api->engine, http_param(req, "id"), false, err), err);
+}
+
+static bool cancelled(void *data)
+{
+        return http_request_cancelled(data);
+}
+
+/* Headers go out at once (the CLI waits for them before it starts the
+ * container), the body when the condition holds. */
+static int post_wait(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *cond = http_query(req, "condition");
+        enum engine_wait w = cond && strcmp(cond, "next-exit") == 0 ? ENGINE_WAIT_NEXT_EXIT
+                             : cond && strcmp(cond, "removed") == 0 ? ENGINE_WAIT_REMOVED
+                                                                     : ENGINE_WAIT_NOT_RUNNING;
+        _cleanup_free_ char *id = NULL;
+        struct http_stream *s;
+        int64_t code = 0;
+
+        if (engine_container_id(api->engine, http_param(req, "id"), &id, err) < 0)
+                return -1;
+        if (http_reply_stream(req, 200, "application/json", &s) < 0)
+                return 0;
+        _cleanup_error_ berth_error_t *werr = NULL;
+        if (engine_container_wait(api->engine, id, w, &code, cancelled, req, &werr) < 0)
+                http_stream_json_lf(s, json_pack("{s:I, s:{s:s}}", "StatusCode", (json_int_t)-1, "Error", "Message",
+                                                 werr->msg));
+        else
+                http_stream_json_lf(s, json_pack("{s:I}", "StatusCode", (json_int_t)code));
+        http_stream_close(s);
+        return 0;
+}
+
+/* ---- attach ----------------------------------------------------------- */
+
+struct attach {
+        struct api *api;
+        const char *id;
+        struct engine_attach_opts o;
+        berth_error_t *err;
+};
+
+static int attach_hijacked(struct http_hijack *h, void *data)
+{
+        struct attach *a = data;
+        return engine_container_attach(a->api->engine, a->id, h->fd, h->extra, h->extra_len, &a->o, &a->err);
+}
+
+static int post_attach(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        _cleanup_free_ char *id = NULL;
+        bool tty;
+
+        if (engine_container_id(api->engine, http_param(req, "id"), &id, err) < 0 ||
+            engine_container_tty(api->engine, id, &tty, err) < 0)
+                return -1;
+        struct attach a = {
+                .api = api,
+                .id = id,
+                .o = { .stdin_ = http_query_bool(req, "stdin"), .stdout_ = http_query_bool(req, "stdout"),
+                       .stderr_ = http_query_bool(req, "stderr"), .logs = http_query_bool(req, "logs"),
+                       .stream = http_query_bool(req, "stream") },
+        };
+        http_reply_hijack(req, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+                          attach_hijacked, &a);
+        if (a.err)
+                berth_debug("attach %.12s: %s", id, a.err->msg);
+        berth_error_free(&a.err);
+        return 0;
+}
+
+/* ---- logs ------------------------------------------------------------ */
+
+static int write_stream(void *data, const void *buf, size_t len)
+{
+        return http_stream_write(data, buf, len);
+}
+
+static int64_t query_time(struct http_request *req, const char *name)
+{
+        const char *v = http_query(req, name);
+        return v && *v ? (int64_t)atoll(v) : 0;
+}
+
+static int get_logs(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *tail = http_query(req, "tail");
+        struct engine_logs_opts o = {
+                .stdout_ = http_query_bool(req, "stdout"),
+                .stderr_ = http_query_bool(req, "stderr"),
+                .follow = http_query_bool(req, "follow"),
+                .timestamps = http_query_bool(req, "timestamps"),
+                .tail = tail && *tail && strcmp(tail, "all") != 0 ? atoll(tail) : -1,
+                .since = query_time(req, "since"),
+                .until = query_time(req, "until"),
+        };
+        _cleanup_free_ char *id = NULL;
+        struct http_stream *s;
+        bool tty;
+
+        if (!o.stdout_ && !o.stderr_)
+                return berth_fail(err, EINVAL, "Bad parameters: you must choose at least one stream");
+        if (engine_container_id(api->engine, http_param(req, "id"), &id, err) < 0 ||
+            engine_container_tty(api->engine, id, &tty, err) < 0)
+                return -1;
+        if (http_reply_stream(req, 200,
+                              tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+                              &s) < 0)
+                return 0;
+        _cleanup_error_ berth_error_t *lerr = NULL;
+        engine_container_logs(api->engine, id, &o, NULL, write_stream, s, &lerr);
+        http_stream_close(s);
+        return 0;
+}
+
+/* ---- list, inspect, top, resize, delete ---------------------------------- */
+
+static int get_list(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *f = http_query(req, "filters");
+        json_t *filters = NULL, *list = NULL;
+
+        if (f && *f && (filters = json_loads(f, 0, NULL)) == NULL)
+                return berth_fail(err, EINVAL, "invalid filter: %s", f);
+        int r = engine_container_list(api->engine, http_query_bool(req, "all"), filters, &list, err);
+        json_decref(filters);
+        return r < 0 ? -1 : http_reply_json(req, 200, list);
+}
+
+static int get_inspect(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+
+        if (engine_container_inspect(api->engine, http_param(req, "id"), &out, err) < 0)
+                return -1;
+        return http_reply_json(req, 200, out);
+}
+
+static int get_top(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+
+        if (engine_container_top(api->engine, http_param(req, "id"), &out, err) < 0)
+                return -1;
+        return http_reply_json(req, 200, out);
+}
+
+static int post_resize(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *h = http_query(req, "h"), *w = http_query(req, "w");
+
+        if (engine_container_resize(api->engine, http_param(req, "id"), h ? atoi(h) : 0, w ? atoi(w) : 0, err) < 0)
+                return -1;
+        return http_reply_empty(req, 200);
+}
+
+static int delete_container(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+
+        if (engine_container_remove(api->engine, http_param(req, "id"), http_query_bool(req, "force"),
+                                    http_query_bool(req, "v"), err) < 0)
+                return -1;
+        return http_reply_empty(req, 204);
+}
+
+void api_routes_containers(struct api *api)
+{
+        struct http_server *h = api->http;
+
+        http_route(h, "POST", "/containers/create", post_create, api);
+        http_route(h, "GET", "/containers/json", get_list, api);
+        http_route(h, "GET", "/containers/{id}/json", get_inspect, api);
+        http_route(h, "GET", "/containers/{id}/top", get_top, api);
+        http_route(h, "GET", "/containers/{id}/logs", get_logs, api);
+        http_route(h, "POST", "/containers/{id}/start", post_start, api);
+        http_route(h, "POST", "/containers/{id}/stop", post_stop, api);
+        http_route(h, "POST", "/containers/{id}/restart", post_restart, api);
+        http_route(h, "POST", "/containers/{id}/kill", post_kill, api);
+        http_route(h, "POST", "/containers/{id}/pause", post_pause, api);
+        http_route(h, "POST", "/containers/{id}/unpause", post_unpause, api);
+        http_route(h, "POST", "/containers/{id}/wait", post_wait, api);
+        http_route(h, "POST", "/containers/{id}/attach", post_attach, api);
+        http_route(h, "POST", "/containers/{id}/resize", post_resize, api);
+        http_route(h, "DELETE", "/containers/{id}", delete_container, api);
+}

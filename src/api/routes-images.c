@@ -1,0 +1,509 @@
+/* /images/...: pull (and import), list, inspect, tag, delete, history,
+ * push, save (get), load and prune, over the image store.  Progress of
+ * pull and push streams as dockerd's JSON lines. */
+#include "api/http.h"
+#include "api/routes.h"
+#include "engine/engine.h"
+#include "image/image.h"
+#include "image/reference.h"
+#include "util/util.h"
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+/* ---- progress as dockerd streams it ------------------------------------ */
+
+/* "[=====>      ]  1.2MB/3.4MB": the bar docker draws from "progress". */
+static char *progress_bar(int64_t cur, int64_t total)
+{
+        char bar[52];
+        int width = 50, filled = total > 0 ? (int)(cur * width / total) : 0;
+
+        if (filled > width)
+                filled = width;
+        memset(bar, '=', (size_t)filled);
+        bar[filled] = '>';
+        memset(bar + filled + 1, ' ', (size_t)(width - filled));
+        bar[width + 1] = '\0';
+        return xasprintf("[%s] %7.2fMB/%.2fMB", bar, (double)cur / 1e6, (double)total / 1e6);
+}
+
+static void stream_progress(void *data, const struct image_progress *p)
+{
+        struct http_stream *s = data;
+        json_t *j = json_pack("{s:s}", "status", p->status);
+
+        if (p->id)
+                json_object_set_new(j, "id", json_string(p->id));
+        if (p->current >= 0 && p->total > 0) {
+                _cleanup_free_ char *bar = progress_bar(p->current, p->total);
+                json_object_set_new(j, "progressDetail",
+                                    json_pack("{s:I, s:I}", "current", (json_int_t)p->current, "total",
+                                              (json_int_t)p->total));
+                json_object_set_new(j, "progress", json_string(bar));
+        } else if (p->id) {
+                json_object_set_new(j, "progressDetail", json_object());
+        }
+        http_stream_json(s, j);
+}
+
+/* Errors after the headers went out travel inside the stream. */
+static void stream_error(struct http_stream *s, const berth_error_t *err)
+{
+        const char *msg = err && err->msg ? err->msg : "failed";
+        http_stream_json(s, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
+}
+
+static void registry_opts(struct api *api, struct image_registry_opts *o)
+{
+        const struct engine_opts *eo = engine_options(api->engine);
+
+        o->auth_config = eo->auth_config;
+        o->insecure = eo->insecure_registries;
+}
+
+/* The library reads a file descriptor; a thread feeds it the request
+ * body through a socket. */
+struct feeder {
+        struct http_request *req;
+        int fd;
+};
+
+static void *feed_thread(void *arg)
+{
+        struct feeder *f = arg;
+        char buf[65536];
+        ssize_t n;
+
+        while ((n = http_body_read(f->req, buf, sizeof(buf))) > 0)
+                if (write_all(f->fd, buf, (size_t)n) < 0)
+                        break;
+        close(f->fd);
+        return NULL;
+}
+
+/* Start feeding; *fd gets the reading end. */
+static int body_fd(struct http_request *req, struct feeder *f, pthread_t *tid, int *fd, berth_error_t **err)
+{
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return berth_error(err, errno, "socketpair");
+        f->req = req;
+        f->fd = sv[1];
+        if (pthread_create(tid, NULL, feed_thread, f) != 0) {
+                close(sv[0]);
+                close(sv[1]);
+                return berth_fail(err, EAGAIN, "start a thread");
+        }
+        *fd = sv[0];
+        return 0;
+}
+
+/* The reader is done: drain what is left so the feeder finishes. */
+static void body_done(int fd, pthread_t tid)
+{
+        char buf[65536];
+
+        while (read(fd, buf, sizeof(buf)) > 0)
+                ;
+        close(fd);
+        pthread_join(tid, NULL);
+}
+
+/* ---- pull and import ------------------------------------------------------ */
+
+static char *pull_reference(const char *from, const char *tag)
+{
+        /* fromImage=busybox&tag=latest, or a digest in tag */
+        if (tag == NULL || *tag == '\0')
+                return xstrdup(from);
+        return xasprintf("%s%s%s", from, str_has_prefix(tag, "sha256:") ? "@" : ":", tag);
+}
+
+/* The stream opens with the first progress line: a pull that fails
+ * before (no such image, no access) answers with an HTTP error, as
+ * dockerd, which the CLI prints as "Error response from daemon". */
+struct lazy_stream {
+        struct http_request *req;
+        struct http_stream *s;
+        bool failed;
+};
+
+static void lazy_progress(void *data, const struct image_progress *p)
+{
+        struct lazy_stream *l = data;
+
+        if (l->s == NULL && !l->failed && http_reply_stream(l->req, 200, "application/json", &l->s) < 0)
+                l->failed = true;
+        if (l->s)
+                stream_progress(l->s, p);
+}
+
+static int do_pull(struct api *api, struct http_request *req, const char *ref)
+{
+        struct lazy_stream l = { .req = req };
+        struct image_pull_opts o = { .platform = http_query(req, "platform"), .progress = lazy_progress,
+                                     .progress_data = &l };
+        _cleanup_error_ berth_error_t *err = NULL;
+
+        if (o.platform && *o.platform == '\0')
+                o.platform = NULL;
+        registry_opts(api, &o.reg);
+        struct image_store *store = engine_images_lock(api->engine);
+        int r = image_pull(store, ref, &o, NULL, &err);
+        engine_images_unlock(api->engine);
+        if (r < 0 && l.s == NULL && !l.failed) {
+                if (err->status == ENOENT)
+                        return http_reply_error(req, 404, "manifest for %s not found: manifest unknown", ref);
+                return http_reply_berror(req, err);
+        }
+        if (r < 0 && l.s)
+                stream_error(l.s, err);
+        if (l.s)
+                http_stream_close(l.s);
+        return 0;
+}
+
+/* docker import: the body is the tar (fromSrc=-). */
+static int do_import(struct api *api, struct http_request *req, berth_error_t **err)
+{
+        const char *repo = http_query(req, "repo"), *tag = http_query(req, "tag");
+        _cleanup_free_ char *ref = repo && *repo ? pull_reference(repo, tag) : NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *changes[2] = { http_query(req, "changes"), NULL };
+        struct feeder f;
+        pthread_t tid;
+        struct http_stream *s;
+        int fd;
+
+        if (strcmp(http_query(req, "fromSrc"), "-") != 0)
+                return berth_fail(err, EINVAL, "import from a URL is not supported: use fromSrc=-");
+        if (body_fd(req, &f, &tid, &fd, err) < 0)
+                return -1;
+        struct image_store *store = engine_images_lock(api->engine);
+        int r = image_import_tar(store, fd, ref, changes[0] && *changes[0] ? changes : NULL,
+                                 http_query(req, "message"), &id, err);
+        engine_images_unlock(api->engine);
+        body_done(fd, tid);
+        if (r < 0)
+                return -1;
+        if (http_reply_stream(req, 200, "application/json", &s) < 0)
+                return 0;
+        http_stream_json(s, json_pack("{s:s}", "status", id));
+        http_stream_close(s);
+        return 0;
+}
+
+static int post_create(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *from = http_query(req, "fromImage");
+
+        if (from && *from) {
+                _cleanup_free_ char *ref = pull_reference(from, http_query(req, "tag"));
+                return do_pull(api, req, ref);
+        }
+        if (http_query(req, "fromSrc"))
+                return do_import(api, req, err);
+        return berth_fail(err, EINVAL, "fromImage or fromSrc is required");
+}
+
+/* ---- list, inspect, history ------------------------------------------------ */
+
+int api_image_list(struct api *api, json_t **out, berth_error_t **err)
+{
+        struct image_store *s = engine_images_lock(api->engine);
+        int r = image_list(s, false, out, err);
+
+        engine_images_unlock(api->engine);
+        return r;
+}
+
+/* filters={"reference":{"busybox":true}} (or ["busybox"]): dockerd keeps
+ * the images with a tag whose familiar name matches one of the patterns
+ * (path.Match, against "repo" when the pattern has no tag, else
+ * "repo:tag"), and shows only the matching tags. */
+static bool reference_match(const char *pattern, const char *tag)
+{
+        _cleanup_free_ char *repo = xstrdup(tag);
+        char *colon = strrchr(repo, ':');
+        bool pattern_has_tag = strrchr(pattern, ':') && strrchr(pattern, ':') > strrchr(pattern, '/');
+
+        if (colon && colon > strrchr(repo, '/'))
+                *colon = '\0';
+        return fnmatch(pattern, pattern_has_tag ? tag : repo, FNM_PATHNAME) == 0;
+}
+
+static json_t *filter_references(json_t *list, json_t *patterns)
+{
+        json_t *out = json_array(), *img, *v;
+        size_t i, k;
+
+        json_array_foreach(list, i, img) {
+                json_t *kept = json_array(), *tag;
+                json_array_foreach(json_object_get(img, "RepoTags"), k, tag) {
+                        const char *key;
+                        bool any = false;
+                        if (json_is_object(patterns)) {
+                                json_object_foreach(patterns, key, v) any |= reference_match(key, json_string_value(tag));
+                        } else {
+                                size_t n;
+                                json_array_foreach(patterns, n, v) any |= reference_match(json_string_value(v),
+                                                                                          json_string_value(tag));
+                        }
+                        if (any)
+                                json_array_append(kept, tag);
+                }
+                if (json_array_size(kept) > 0) {
+                        json_object_set(img, "RepoTags", kept);
+                        json_array_append(out, img);
+                }
+                json_decref(kept);
+        }
+        json_decref(list);
+        return out;
+}
+
+static int get_list(struct http_request *req, void *data, berth_error_t **err)
+{
+        const char *f = http_query(req, "filters");
+        json_t *list, *filters = NULL;
+
+        if (f && *f && (filters = json_loads(f, 0, NULL)) == NULL)
+                return berth_fail(err, EINVAL, "invalid filter: %s", f);
+        if (api_image_list(data, &list, err) < 0) {
+                json_decref(filters);
+                return -1;
+        }
+        if (json_object_get(filters, "reference"))
+                list = filter_references(list, json_object_get(filters, "reference"));
+        json_decref(filters);
+        return http_reply_json(req, 200, list);
+}
+
+static int get_inspect(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+        struct image_store *s = engine_images_lock(api->engine);
+        int r = image_inspect(s, http_param(req, "name"), &out, err);
+
+        engine_images_unlock(api->engine);
+        return r < 0 ? -1 : http_reply_json(req, 200, out);
+}
+
+static int get_history(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+        struct image_store *s = engine_images_lock(api->engine);
+        int r = image_history(s, http_param(req, "name"), &out, err);
+
+        engine_images_unlock(api->engine);
+        return r < 0 ? -1 : http_reply_json(req, 200, out);
+}
+
+/* ---- tag, delete, prune ------------------------------------------------ */
+
+static int post_tag(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *repo = http_query(req, "repo"), *tag = http_query(req, "tag");
+        _cleanup_free_ char *dst = NULL;
+
+        if (repo == NULL || *repo == '\0')
+                return berth_fail(err, EINVAL, "repository name must have at least one component");
+        dst = xasprintf("%s:%s", repo, tag && *tag ? tag : "latest");
+        struct image_store *s = engine_images_lock(api->engine);
+        int r = image_tag(s, http_param(req, "name"), dst, err);
+        engine_images_unlock(api->engine);
+        return r < 0 ? -1 : http_reply_empty(req, 201);
+}
+
+static void told(void *data, const char *what, const char *name)
+{
+        json_array_append_new(data, json_pack("{s:s}", what, name));
+}
+
+static int delete_image(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out = json_array();
+        struct image_store *s = engine_images_lock(api->engine);
+        int r = image_remove(s, http_param(req, "name"), http_query_bool(req, "force"), told, out, err);
+
+        engine_images_unlock(api->engine);
+        if (r < 0) {
+                json_decref(out);
+                return -1;
+        }
+        return http_reply_json(req, 200, out);
+}
+
+static int post_prune(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+        /* filters={"dangling":["false"]} is docker image prune -a */
+        const char *filters = http_query(req, "filters");
+        bool all = filters && strstr(filters, "\"dangling\"") && strstr(filters, "false");
+        struct image_store *s = engine_images_lock(api->engine);
+        int r = image_prune(s, all, &out, err);
+
+        engine_images_unlock(api->engine);
+        return r < 0 ? -1 : http_reply_json(req, 200, out);
+}
+
+/* ---- push ------------------------------------------------------------ */
+
+static int post_push(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *name = http_param(req, "name"), *tag = http_query(req, "tag");
+        _cleanup_free_ char *ref = tag && *tag ? xasprintf("%s:%s", name, tag) : xstrdup(name);
+        struct image_push_opts o = { .progress = stream_progress };
+        _cleanup_error_ berth_error_t *perr = NULL;
+        struct http_stream *s;
+
+        (void)err;
+        registry_opts(api, &o.reg);
+        if (http_reply_stream(req, 200, "application/json", &s) < 0)
+                return 0;
+        o.progress_data = s;
+        _cleanup_image_ref_ struct image_ref parsed = { 0 };
+        if (image_ref_parse(ref, &parsed, NULL) == 0) {
+                _cleanup_free_ char *repo = image_ref_name(&parsed);
+                _cleanup_free_ char *line = xasprintf("The push refers to repository [%s]", repo);
+                http_stream_json(s, json_pack("{s:s}", "status", line));
+        }
+        struct image_store *store = engine_images_lock(api->engine);
+        int r = image_push(store, ref, NULL, &o, NULL, &perr);
+        engine_images_unlock(api->engine);
+        if (r < 0)
+                stream_error(s, perr);
+        http_stream_close(s);
+        return 0;
+}
+
+/* ---- save and load ------------------------------------------------------ */
+
+/* The archive is written to a pipe a thread copies into the response. */
+struct pump {
+        int fd;
+        struct http_stream *s;
+};
+
+static void *pump_thread(void *arg)
+{
+        struct pump *p = arg;
+        char buf[65536];
+        ssize_t n;
+
+        while ((n = read(p->fd, buf, sizeof(buf))) > 0)
+                if (http_stream_write(p->s, buf, (size_t)n) < 0)
+                        break;
+        /* drain so the writer never blocks on a gone client */
+        while (n > 0)
+                n = read(p->fd, buf, sizeof(buf));
+        return NULL;
+}
+
+static int get_save(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *names[64] = { 0 };
+        size_t n = 0;
+        char *all = xstrdup(http_query(req, "names") ?: "");
+        /* names=a&names=b arrives as the first only through http_query;
+         * the single-name form covers docker save IMAGE */
+        names[n++] = all;
+        int fds[2];
+        struct http_stream *s;
+        pthread_t tid;
+
+        if (*all == '\0') {
+                free(all);
+                return berth_fail(err, EINVAL, "no image names given");
+        }
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                free(all);
+                return berth_error(err, errno, "pipe");
+        }
+        if (http_reply_stream(req, 200, "application/x-tar", &s) < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                free(all);
+                return 0;
+        }
+        struct pump p = { .fd = fds[0], .s = s };
+        pthread_create(&tid, NULL, pump_thread, &p);
+        struct image_store *store = engine_images_lock(api->engine);
+        _cleanup_error_ berth_error_t *serr = NULL;
+        image_save(store, names, fds[1], &serr);
+        engine_images_unlock(api->engine);
+        close(fds[1]);
+        pthread_join(tid, NULL);
+        close(fds[0]);
+        http_stream_close(s);
+        free(all);
+        return 0;
+}
+
+static void loaded(void *data, const char *what, const char *name)
+{
+        struct http_stream *s = data;
+        _cleanup_free_ char *line = xasprintf("%s: %s\n", what, name);
+        http_stream_json(s, json_pack("{s:s}", "stream", line));
+}
+
+static int post_load(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        struct http_stream *s;
+        _cleanup_error_ berth_error_t *lerr = NULL;
+        struct feeder f;
+        pthread_t tid;
+        int fd;
+
+        if (body_fd(req, &f, &tid, &fd, err) < 0)
+                return -1;
+        /* the body must be read before the reply can go out: load first */
+        json_t *lines = json_array();
+        struct image_store *store = engine_images_lock(api->engine);
+        int r = image_load(store, fd, told, lines, &lerr);
+        engine_images_unlock(api->engine);
+        body_done(fd, tid);
+        if (http_reply_stream(req, 200, "application/json", &s) < 0) {
+                json_decref(lines);
+                return 0;
+        }
+        size_t i;
+        json_t *l;
+        json_array_foreach(lines, i, l) {
+                const char *k = json_object_iter_key(json_object_iter(l));
+                loaded(s, k, json_string_value(json_object_iter_value(json_object_iter(l))));
+        }
+        json_decref(lines);
+        if (r < 0)
+                stream_error(s, lerr);
+        http_stream_close(s);
+        return 0;
+}
+
+void api_routes_images(struct api *api)
+{
+        struct http_server *h = api->http;
+
+        http_route_flags(h, "POST", "/images/create", HTTP_ROUTE_STREAM_BODY, post_create, api);
+        http_route(h, "GET", "/images/json", get_list, api);
+        http_route(h, "GET", "/images/get", get_save, api);
+        http_route_flags(h, "POST", "/images/load", HTTP_ROUTE_STREAM_BODY, post_load, api);
+        http_route(h, "POST", "/images/prune", post_prune, api);
+        http_route(h, "GET", "/images/{name*}/json", get_inspect, api);
+        http_route(h, "GET", "/images/{name*}/history", get_history, api);
+        http_route(h, "POST", "/images/{name*}/tag", post_tag, api);
+        http_route(h, "POST", "/images/{name*}/push", post_push, api);
+        http_route(h, "DELETE", "/images/{name*}", delete_image, api);
+}

@@ -1,0 +1,8 @@
+#include "api/routes.h"
+
+void api_routes(struct api *api)
+{
+        api_routes_system(api);
+        api_routes_images(api);
+        api_routes_containers(api);
+}

@@ -1,0 +1,22 @@
+/* Docker Engine API routes over the engine; one file per area. */
+#pragma once
+#include "util/error.h"
+#include <jansson.h>
+
+struct http_server;
+struct engine;
+
+struct api {
+        struct http_server *http;
+        struct engine *engine;
+        const char *cgroup_version;     /* "1" or "2", for /info */
+};
+
+void api_routes_system(struct api *api);
+void api_routes_images(struct api *api);
+void api_routes_containers(struct api *api);
+/* Register every route. */
+void api_routes(struct api *api);
+
+/* ImageSummary list, shared by /images/json and /info. */
+int api_image_list(struct api *api, json_t **out, berth_error_t **err);

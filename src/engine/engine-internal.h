@@ -1,0 +1,88 @@
+/* Internals of src/engine, shared by its files; not an API. */
+#pragma once
+#include "engine/engine.h"
+#include "util/log.h"
+#include "util/util.h"
+#include <pthread.h>
+#include <sys/types.h>
+
+#define CONTAINER_ID_LEN 64
+
+enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_PAUSED, CTR_RESTARTING, CTR_EXITED, CTR_REMOVING, CTR_DEAD };
+
+/* One container.  Fields after `lock` are guarded by it; the record in
+ * berth.db mirrors them (engine-db.c) after every change. */
+struct ctr {
+        char id[CONTAINER_ID_LEN + 1];
+        char *name;             /* without the leading "/" */
+        char *image;            /* as the user named it */
+        char *image_id;
+        char *created;          /* RFC 3339 */
+        json_t *body;           /* the create request (Config fields, HostConfig) */
+        json_t *config;         /* the OCI config.json written for it */
+        char *stop_signal;
+        int stop_timeout;
+        bool tty, open_stdin, auto_remove;
+        pthread_mutex_t lock;
+        pthread_cond_t changed; /* any state change */
+        enum ctr_status status;
+        pid_t pid, shim_pid;
+        int64_t exit_code;
+        char *started_at, *finished_at, *error;
+        bool oom_killed;
+        unsigned restart_count;
+        unsigned exits;         /* number of exits seen: next-exit waits for it to grow */
+        unsigned attach_waiting; /* attach clients waiting for the shim of a start */
+        unsigned start_failures; /* wakes attach clients of a start that failed */
+        bool removed;
+        int refs;               /* engine's list + users in flight */
+};
+
+struct engine {
+        struct engine_opts o;
+        char *data_root, *exec_root, *runtime_root;
+        pthread_mutex_t images_lock;
+        struct image_store *images;
+        pthread_mutex_t lock;   /* the container list and the database */
+        struct ctr **ctrs;
+        size_t n_ctrs;
+        void *db;               /* sqlite3 */
+};
+
+/* engine-db.c */
+int engine_db_open(struct engine *e, berth_error_t **err);
+void engine_db_close(struct engine *e);
+/* Insert or replace the record (caller holds c->lock). */
+int engine_db_save(struct engine *e, struct ctr *c, berth_error_t **err);
+int engine_db_delete(struct engine *e, const char *id, berth_error_t **err);
+/* Every record, as new struct ctr (status as recorded). */
+int engine_db_load(struct engine *e, struct ctr ***out, size_t *n, berth_error_t **err);
+
+/* engine-container.c */
+struct ctr *ctr_new(void);
+void ctr_ref(struct ctr *c);
+void ctr_unref(struct ctr *c);
+/* Find by id, unique id prefix or name; a new reference.  ENOENT error:
+ * "No such container: NAME". */
+int ctr_find(struct engine *e, const char *name, struct ctr **out, berth_error_t **err);
+/* Add to the engine's list (takes the reference). */
+void ctr_add(struct engine *e, struct ctr *c);
+void ctr_forget(struct engine *e, struct ctr *c);
+const char *ctr_status_name(enum ctr_status s);
+enum ctr_status ctr_status_parse(const char *s);
+/* <exec-root>/shims/<id>, <data-root>/containers/<id> */
+char *ctr_shim_dir(struct engine *e, const struct ctr *c);
+char *ctr_dir(struct engine *e, const struct ctr *c);
+char *ctr_log_path(struct engine *e, const struct ctr *c);
+/* Current time, RFC 3339 with nanoseconds, UTC. */
+char *now_rfc3339(void);
+int64_t rfc3339_to_unix(const char *s);
+/* A free name: adjective_surname, as docker makes them. */
+char *ctr_make_name(struct engine *e);
+bool ctr_name_valid(const char *name);
+
+/* engine-run.c */
+/* Watch the shim of a running container (a thread). */
+void ctr_monitor(struct engine *e, struct ctr *c);
+/* Send one control line to the shim; *reply (may be NULL) gets its answer. */
+int shim_control(struct engine *e, struct ctr *c, const char *line, char **reply, berth_error_t **err);

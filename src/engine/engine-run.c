@@ -1,0 +1,560 @@
+/* Running containers: the shim launched at start, its control socket, the
+ * monitor that records the exit, stop/kill/pause, wait, and removal. */
+#include "engine/engine-internal.h"
+#include "image/image-store.h"
+#include "image/layer.h"
+#include "oci/signals.h"
+#include "runtime/container.h"
+#include "storage/rootfs.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* ---- the shim's control socket ------------------------------------------ */
+
+static int connect_unix(const char *path, berth_error_t **err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return berth_fail(err, ENAMETOOLONG, "socket path %s is too long", path);
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return berth_error(err, errno, "socket");
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                int e = errno;
+                close(fd);
+                return berth_error(err, e, "connect %s", path);
+        }
+        return fd;
+}
+
+int shim_control(struct engine *e, struct ctr *c, const char *line, char **reply, berth_error_t **err)
+{
+        _cleanup_free_ char *dir = ctr_shim_dir(e, c);
+        _cleanup_free_ char *path = xasprintf("%s/control.sock", dir);
+        _cleanup_close_ int fd = connect_unix(path, err);
+        char buf[4096];
+        size_t got = 0;
+        ssize_t n;
+
+        if (fd < 0)
+                return berth_error_wrap(err, "container %.12s: shim", c->id);
+        if (write_all(fd, line, strlen(line)) < 0 || write_all(fd, "\n", 1) < 0)
+                return berth_error(err, errno, "container %.12s: shim control", c->id);
+        shutdown(fd, SHUT_WR);
+        while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+                got += (size_t)n;
+        buf[got] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        if (str_has_prefix(buf, "error"))
+                return berth_fail(err, EIO, "%s", buf[5] ? buf + 6 : "the shim failed");
+        if (reply)
+                *reply = xstrdup(buf);
+        return 0;
+}
+
+/* ---- launching the shim ------------------------------------------------- */
+
+/* Go spells errno texts in lower case ("no such file or directory"), and
+ * the docker CLI picks run's exit code by looking for them: 127 for a
+ * missing executable, 126 for one it may not run. */
+static void go_errno_case(char *msg)
+{
+        static const char *const texts[] = { "No such file or directory", "Permission denied", "Is a directory",
+                                             "Exec format error", "Not a directory" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+                for (char *p = strstr(msg, texts[i]); p; p = strstr(p + 1, texts[i]))
+                        *p = (char)(*p - 'A' + 'a');
+}
+
+/* berth-shim creates the runtime container and stays with it; the process
+ * we start exits once the container is created (0) or failed (its stderr
+ * says why, one line). */
+static int launch_shim(struct engine *e, struct ctr *c, berth_error_t **err)
+{
+        _cleanup_free_ char *state = ctr_shim_dir(e, c);
+        _cleanup_free_ char *bundle = ctr_dir(e, c);
+        _cleanup_free_ char *log = ctr_log_path(e, c);
+        _cleanup_free_ char *exit_file = xasprintf("%s/exit", state);
+        const char *argv[20];
+        int n = 0, errpipe[2], status;
+        char msg[1024] = "";
+        pid_t pid;
+
+        layer_remove_tree_at(AT_FDCWD, state);
+        if (mkdir_p(state, 0700, err) < 0)
+                return -1;
+        argv[n++] = e->o.shim_path;
+        argv[n++] = "--id", argv[n++] = c->id;
+        argv[n++] = "--bundle", argv[n++] = bundle;
+        argv[n++] = "--runtime-root", argv[n++] = e->runtime_root;
+        argv[n++] = "--state-dir", argv[n++] = state;
+        argv[n++] = "--log", argv[n++] = log;
+        argv[n++] = "--exit-file", argv[n++] = exit_file;
+        if (c->tty)
+                argv[n++] = "--tty";
+        if (c->open_stdin)
+                argv[n++] = "--stdin";
+        argv[n] = NULL;
+        if (pipe2(errpipe, O_CLOEXEC) < 0)
+                return berth_error(err, errno, "pipe");
+        pid = fork();
+        if (pid < 0) {
+                close(errpipe[0]);
+                close(errpipe[1]);
+                return berth_error(err, errno, "fork");
+        }
+        if (pid == 0) {
+                int devnull = open("/dev/null", O_RDWR);
+                dup2(devnull, 0);
+                dup2(devnull, 1);
+                dup2(errpipe[1], 2);
+                execv(argv[0], (char *const *)argv);
+                dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        close(errpipe[1]);
+        ssize_t got = read(errpipe[0], msg, sizeof(msg) - 1);
+        close(errpipe[0]);
+        msg[got > 0 ? got : 0] = '\0';
+        msg[strcspn(msg, "\n")] = '\0';
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        go_errno_case(msg);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return berth_fail(err, EINVAL, "%s", msg[0] ? msg : "the shim failed to create the container");
+        return 0;
+}
+
+static pid_t read_pid_file(const char *path)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        if (read_file(path, &buf, &len, NULL) < 0)
+                return 0;
+        return (pid_t)atoi(buf);
+}
+
+/* ---- exit and monitor -------------------------------------------------- */
+
+static void set_str(char **field, char *value)
+{
+        free(*field);
+        *field = value;
+}
+
+/* The shim wrote the exit file (or died without): record the exit. */
+static void record_exit(struct engine *e, struct ctr *c)
+{
+        _cleanup_free_ char *state = ctr_shim_dir(e, c);
+        _cleanup_free_ char *path = xasprintf("%s/exit", state);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        json_t *j = NULL;
+
+        if (read_file(path, &buf, &len, NULL) == 0)
+                j = json_loadb(buf, len, 0, NULL);
+        pthread_mutex_lock(&c->lock);
+        if (j) {
+                c->exit_code = json_integer_value(json_object_get(j, "exit_code"));
+                c->oom_killed = json_is_true(json_object_get(j, "oom_killed"));
+                const char *fin = json_string_value(json_object_get(j, "finished_at"));
+                set_str(&c->finished_at, fin ? xstrdup(fin) : now_rfc3339());
+        } else {
+                c->exit_code = 255;
+                set_str(&c->error, xstrdup("the container's shim died without recording the exit"));
+                set_str(&c->finished_at, now_rfc3339());
+        }
+        json_decref(j);
+        c->status = CTR_EXITED;
+        c->pid = c->shim_pid = 0;
+        c->exits++;
+        engine_db_save(e, c, NULL);
+        pthread_cond_broadcast(&c->changed);
+        pthread_mutex_unlock(&c->lock);
+        /* the runtime container is the shim's to delete; make sure */
+        container_delete(e->runtime_root, c->id, true, NULL);
+}
+
+struct monitor {
+        struct engine *e;
+        struct ctr *c;
+};
+
+static void auto_remove(struct engine *e, struct ctr *c)
+{
+        _cleanup_error_ berth_error_t *err = NULL;
+
+        if (engine_container_remove(e, c->id, true, true, &err) < 0)
+                berth_warn("container %.12s: --rm: %s", c->id, err->msg);
+}
+
+static void *monitor_thread(void *arg)
+{
+        struct monitor *m = arg;
+        struct ctr *c = m->c;
+        int fd = (int)syscall(SYS_pidfd_open, c->shim_pid, 0);
+
+        if (fd >= 0) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                while (poll(&p, 1, -1) < 0 && errno == EINTR)
+                        ;
+                close(fd);
+        }
+        record_exit(m->e, c);
+        if (c->auto_remove)
+                auto_remove(m->e, c);
+        ctr_unref(c);
+        free(m);
+        return NULL;
+}
+
+void ctr_monitor(struct engine *e, struct ctr *c)
+{
+        struct monitor *m = xmalloc(sizeof(*m));
+        pthread_t tid;
+
+        m->e = e;
+        m->c = c;
+        ctr_ref(c);
+        if (c->shim_pid <= 0) {
+                _cleanup_free_ char *state = ctr_shim_dir(e, c);
+                _cleanup_free_ char *pidfile = xasprintf("%s/shim.pid", state);
+                c->shim_pid = read_pid_file(pidfile);
+        }
+        if (pthread_create(&tid, NULL, monitor_thread, m) != 0)
+                abort();
+        pthread_detach(tid);
+}
+
+/* ---- start ---------------------------------------------------------- */
+
+/* Attach clients that asked before the start get to connect before the
+ * container runs, so they see its first output (docker run). */
+static void let_attachers_in(struct ctr *c)
+{
+        struct timespec deadline;
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 2;
+        while (c->attach_waiting > 0)
+                if (pthread_cond_timedwait(&c->changed, &c->lock, &deadline) == ETIMEDOUT)
+                        break;
+}
+
+static int runtime_pid(struct engine *e, const char *id, pid_t *pid)
+{
+        json_t *st = NULL;
+
+        if (container_state(e->runtime_root, id, &st, NULL) < 0)
+                return -1;
+        *pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+        json_decref(st);
+        return 0;
+}
+
+static int start_locked(struct engine *e, struct ctr *c, berth_error_t **err)
+{
+        _cleanup_free_ char *state = ctr_shim_dir(e, c);
+        _cleanup_free_ char *pidfile = xasprintf("%s/shim.pid", state);
+
+        if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+                return berth_fail(err, EALREADY, "container %s is already running", c->name);
+        if (c->status == CTR_REMOVING || c->removed)
+                return berth_fail(err, EBUSY, "container %s is marked for removal", c->name);
+        if (launch_shim(e, c, err) < 0) {
+                set_str(&c->error, xstrdup((*err)->msg));
+                c->exit_code = 127;
+                c->start_failures++;
+                engine_db_save(e, c, NULL);
+                pthread_cond_broadcast(&c->changed);
+                return -1;
+        }
+        c->shim_pid = read_pid_file(pidfile);
+        /* shim up: the attachers may connect now */
+        c->status = CTR_CREATED;
+        pthread_cond_broadcast(&c->changed);
+        let_attachers_in(c);
+        pthread_mutex_unlock(&c->lock);
+        int r = shim_control(e, c, "start", NULL, err);
+        pthread_mutex_lock(&c->lock);
+        if (r < 0) {
+                /* the shim goes with its container; the monitor records
+                 * that, started by the caller */
+                set_str(&c->error, xstrdup((*err)->msg));
+                shim_control(e, c, "kill 9", NULL, NULL);
+                c->start_failures++;
+                pthread_cond_broadcast(&c->changed);
+                return -1;
+        }
+        runtime_pid(e, c->id, &c->pid);
+        c->status = CTR_RUNNING;
+        set_str(&c->started_at, now_rfc3339());
+        set_str(&c->error, NULL);
+        engine_db_save(e, c, NULL);
+        pthread_cond_broadcast(&c->changed);
+        return 0;
+}
+
+int engine_container_start(struct engine *e, const char *name, berth_error_t **err)
+{
+        struct ctr *c;
+        int r;
+
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        pthread_mutex_lock(&c->lock);
+        r = start_locked(e, c, err);
+        bool shim_up = c->shim_pid > 0;
+        pthread_mutex_unlock(&c->lock);
+        if (r == 0 || shim_up)
+                ctr_monitor(e, c);
+        /* docker run --rm: a container that could not start goes too */
+        if (r < 0 && c->auto_remove && !shim_up)
+                engine_container_remove(e, c->id, true, true, NULL);
+        ctr_unref(c);
+        return r;
+}
+
+/* ---- signals, stop, pause ---------------------------------------------- */
+
+static int send_signal(struct engine *e, struct ctr *c, int sig, berth_error_t **err)
+{
+        char line[32];
+
+        snprintf(line, sizeof(line), "kill %d", sig);
+        return shim_control(e, c, line, NULL, err);
+}
+
+static bool running(struct ctr *c)
+{
+        return c->status == CTR_RUNNING || c->status == CTR_PAUSED;
+}
+
+int engine_container_kill(struct engine *e, const char *name, const char *signal, berth_error_t **err)
+{
+        struct ctr *c;
+        int sig = SIGKILL, r;
+
+        if (signal && *signal && (sig = signal_parse(signal)) <= 0)
+                return berth_fail(err, EINVAL, "invalid signal: %s", signal);
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        pthread_mutex_lock(&c->lock);
+        r = running(c) ? 0 : berth_fail(err, EBUSY, "Container %s is not running", c->id);
+        pthread_mutex_unlock(&c->lock);
+        if (r == 0)
+                r = send_signal(e, c, sig, err);
+        ctr_unref(c);
+        return r;
+}
+
+/* Wait for an exit until deadline (NULL: forever); true when it came. */
+static bool wait_exit(struct ctr *c, unsigned exits_before, const struct timespec *deadline)
+{
+        while (c->exits == exits_before && running(c)) {
+                if (deadline == NULL)
+                        pthread_cond_wait(&c->changed, &c->lock);
+                else if (pthread_cond_timedwait(&c->changed, &c->lock, deadline) == ETIMEDOUT)
+                        return c->exits != exits_before || !running(c);
+        }
+        return true;
+}
+
+static int stop_ctr(struct engine *e, struct ctr *c, int timeout, berth_error_t **err)
+{
+        struct timespec deadline;
+        unsigned exits;
+        int sig;
+
+        pthread_mutex_lock(&c->lock);
+        if (!running(c)) {
+                pthread_mutex_unlock(&c->lock);
+                return berth_fail(err, EALREADY, "container already stopped");
+        }
+        exits = c->exits;
+        sig = c->stop_signal ? signal_parse(c->stop_signal) : SIGTERM;
+        if (timeout < 0)
+                timeout = c->stop_timeout >= 0 ? c->stop_timeout : 10;
+        pthread_mutex_unlock(&c->lock);
+        if (c->status == CTR_PAUSED)
+                container_pause(e->runtime_root, c->id, false, NULL);
+        send_signal(e, c, sig > 0 ? sig : SIGTERM, NULL);
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += timeout;
+        pthread_mutex_lock(&c->lock);
+        bool gone = wait_exit(c, exits, &deadline);
+        pthread_mutex_unlock(&c->lock);
+        if (!gone) {
+                send_signal(e, c, SIGKILL, NULL);
+                pthread_mutex_lock(&c->lock);
+                wait_exit(c, exits, NULL);
+                pthread_mutex_unlock(&c->lock);
+        }
+        return 0;
+}
+
+int engine_container_stop(struct engine *e, const char *name, int timeout, berth_error_t **err)
+{
+        struct ctr *c;
+        int r;
+
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        r = stop_ctr(e, c, timeout, err);
+        ctr_unref(c);
+        return r;
+}
+
+int engine_container_restart(struct engine *e, const char *name, int timeout, berth_error_t **err)
+{
+        _cleanup_error_ berth_error_t *stop_err = NULL;
+        struct ctr *c;
+        int r;
+
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        r = stop_ctr(e, c, timeout, &stop_err);
+        if (r < 0 && stop_err->status != EALREADY) {
+                *err = steal_pointer(&stop_err);
+                ctr_unref(c);
+                return -1;
+        }
+        pthread_mutex_lock(&c->lock);
+        r = start_locked(e, c, err);
+        if (r == 0)
+                c->restart_count++;
+        pthread_mutex_unlock(&c->lock);
+        if (r == 0)
+                ctr_monitor(e, c);
+        ctr_unref(c);
+        return r;
+}
+
+int engine_container_pause(struct engine *e, const char *name, bool pause, berth_error_t **err)
+{
+        struct ctr *c;
+        int r;
+
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        pthread_mutex_lock(&c->lock);
+        if (c->status != (pause ? CTR_RUNNING : CTR_PAUSED))
+                r = berth_fail(err, EBUSY, pause ? "Container %s is not running" : "Container %s is not paused",
+                                c->id);
+        else
+                r = container_pause(e->runtime_root, c->id, pause, err);
+        if (r == 0) {
+                c->status = pause ? CTR_PAUSED : CTR_RUNNING;
+                engine_db_save(e, c, NULL);
+                pthread_cond_broadcast(&c->changed);
+        }
+        pthread_mutex_unlock(&c->lock);
+        ctr_unref(c);
+        return r;
+}
+
+/* ---- wait ------------------------------------------------------------ */
+
+int engine_container_wait(struct engine *e, const char *name, enum engine_wait cond, int64_t *exit_code,
+                          bool (*cancelled)(void *data), void *data, berth_error_t **err)
+{
+        struct ctr *c;
+        unsigned exits;
+
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        pthread_mutex_lock(&c->lock);
+        exits = c->exits;
+        for (;;) {
+                bool done = cond == ENGINE_WAIT_REMOVED  ? c->removed
+                            : cond == ENGINE_WAIT_NEXT_EXIT ? c->exits != exits
+                                                            : c->status != CTR_RUNNING && c->status != CTR_PAUSED &&
+                                                                      c->status != CTR_RESTARTING;
+                if (done)
+                        break;
+                struct timespec t;
+                clock_gettime(CLOCK_REALTIME, &t);
+                t.tv_sec += 1;
+                pthread_cond_timedwait(&c->changed, &c->lock, &t);
+                if (cancelled && cancelled(data)) {
+                        pthread_mutex_unlock(&c->lock);
+                        ctr_unref(c);
+                        return berth_fail(err, ECANCELED, "the client went away");
+                }
+        }
+        *exit_code = c->exit_code;
+        pthread_mutex_unlock(&c->lock);
+        ctr_unref(c);
+        return 0;
+}
+
+/* ---- remove ---------------------------------------------------------- */
+
+static int remove_files(struct engine *e, struct ctr *c, berth_error_t **err)
+{
+        _cleanup_free_ char *dir = ctr_dir(e, c);
+        _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dir);
+        _cleanup_free_ char *state = ctr_shim_dir(e, c);
+        struct image_store *s = engine_images_lock(e);
+        int r = rootfs_remove(s, c->id, rootfs, err);
+
+        engine_images_unlock(e);
+        if (r < 0)
+                return r;
+        layer_remove_tree_at(AT_FDCWD, state);
+        if (layer_remove_tree_at(AT_FDCWD, dir) < 0)
+                return berth_error(err, errno, "remove %s", dir);
+        return 0;
+}
+
+int engine_container_remove(struct engine *e, const char *name, bool force, bool volumes, berth_error_t **err)
+{
+        struct ctr *c;
+        int r = 0;
+
+        (void)volumes; /* no volumes yet */
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        pthread_mutex_lock(&c->lock);
+        if (c->removed || c->status == CTR_REMOVING) {
+                pthread_mutex_unlock(&c->lock);
+                ctr_unref(c);
+                return berth_fail(err, EBUSY, "removal of container %s is already in progress", c->name);
+        }
+        if (running(c) && !force)
+                r = berth_fail(err, EBUSY,
+                                "You cannot remove a %s container %s. Stop the container before attempting removal "
+                                "or force remove",
+                                ctr_status_name(c->status), c->id);
+        pthread_mutex_unlock(&c->lock);
+        if (r == 0 && running(c)) {
+                send_signal(e, c, SIGKILL, NULL);
+                pthread_mutex_lock(&c->lock);
+                wait_exit(c, c->exits, NULL);
+                pthread_mutex_unlock(&c->lock);
+        }
+        if (r == 0)
+                r = remove_files(e, c, err);
+        if (r == 0)
+                r = engine_db_delete(e, c->id, err);
+        if (r == 0) {
+                pthread_mutex_lock(&c->lock);
+                c->removed = true;
+                pthread_cond_broadcast(&c->changed);
+                pthread_mutex_unlock(&c->lock);
+                ctr_forget(e, c);
+        }
+        ctr_unref(c);
+        return r;
+}

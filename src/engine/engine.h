@@ -1,0 +1,102 @@
+/* The engine: what berthd manages.  Images through the image store (one
+ * lock: the store is not thread-safe), containers through one berth-shim
+ * each (DESIGN.md), their records in berth.db next to the images.
+ *
+ * Container lifecycle, as Docker's:
+ *   create  record + rootfs (overlay of the image) + bundle config.json;
+ *           status "created"; no process yet
+ *   start   launch the shim (it creates the runtime container, holding its
+ *           stdio), let waiting attach clients connect, then start it;
+ *           status "running"; a monitor thread watches the shim (pidfd)
+ *   exit    the shim writes the exit file and exits; the monitor records
+ *           "exited" with the code, wakes waiters, removes --rm containers
+ *   rm      stop if forced, unmount, remove the directory and the record
+ * berthd can die at any time: shims and containers keep running, and
+ * engine_open re-adopts them from the records and the shims' pid files.
+ *
+ * Errors carry an errno-like status the API maps to HTTP: ENOENT 404,
+ * EEXIST/EBUSY 409, EALREADY 304, EINVAL 400, anything else 500. */
+#pragma once
+#include "util/error.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct engine;
+struct image_store;
+
+struct engine_opts {
+        const char *data_root;          /* /var/lib/berth */
+        const char *exec_root;          /* /run/berth: shims/<id>/ */
+        const char *runtime_root;       /* /run/berth-runtime (runtime state) */
+        const char *shim_path;          /* berth-shim binary */
+        const char *seccomp_profile;    /* default seccomp profile (JSON file) */
+        const char *auth_config;        /* registry credentials; NULL: default */
+        const char *const *insecure_registries;
+};
+
+int engine_open(const struct engine_opts *o, struct engine **out, berth_error_t **err);
+/* Stops nothing: containers keep running under their shims. */
+void engine_close(struct engine *e);
+
+/* The image store, locked for the caller until engine_images_unlock. */
+struct image_store *engine_images_lock(struct engine *e);
+void engine_images_unlock(struct engine *e);
+const struct engine_opts *engine_options(struct engine *e);
+
+/* ---- containers ------------------------------------------------------ */
+
+/* POST /containers/create: body as the API receives it; name may be NULL
+ * (one is made up).  *id gets the new id; *warnings (may be NULL) an
+ * array of strings. */
+int engine_container_create(struct engine *e, json_t *body, const char *name, char **id, json_t **warnings,
+                            berth_error_t **err);
+int engine_container_start(struct engine *e, const char *name, berth_error_t **err);
+/* timeout < 0: the container's StopTimeout, else 10 s. */
+int engine_container_stop(struct engine *e, const char *name, int timeout, berth_error_t **err);
+int engine_container_restart(struct engine *e, const char *name, int timeout, berth_error_t **err);
+int engine_container_kill(struct engine *e, const char *name, const char *signal, berth_error_t **err);
+int engine_container_pause(struct engine *e, const char *name, bool pause, berth_error_t **err);
+int engine_container_remove(struct engine *e, const char *name, bool force, bool volumes, berth_error_t **err);
+int engine_container_rename(struct engine *e, const char *name, const char *new_name, berth_error_t **err);
+
+enum engine_wait { ENGINE_WAIT_NOT_RUNNING, ENGINE_WAIT_NEXT_EXIT, ENGINE_WAIT_REMOVED };
+/* Block until the condition holds; *exit_code gets the last exit code.
+ * cancelled (may be NULL) is polled: the client went away. */
+int engine_container_wait(struct engine *e, const char *name, enum engine_wait cond, int64_t *exit_code,
+                          bool (*cancelled)(void *data), void *data, berth_error_t **err);
+
+/* Docker's ContainerJSON and the list's ContainerSummary array. */
+int engine_container_inspect(struct engine *e, const char *name, json_t **out, berth_error_t **err);
+int engine_container_list(struct engine *e, bool all, json_t *filters, json_t **out, berth_error_t **err);
+/* The full id of a container by id, id prefix or name. */
+int engine_container_id(struct engine *e, const char *name, char **id, berth_error_t **err);
+
+/* Logs: the json-file log, filtered; write gets each entry already framed
+ * (stdcopy header unless tty) and returns <0 when the client is gone. */
+struct engine_logs_opts {
+        bool stdout_, stderr_, follow, timestamps;
+        int64_t tail;           /* -1: all */
+        int64_t since, until;   /* unix seconds; 0: none */
+};
+typedef int (*engine_write_fn)(void *data, const void *buf, size_t len);
+int engine_container_logs(struct engine *e, const char *name, const struct engine_logs_opts *o, bool *tty,
+                          engine_write_fn write, void *data, berth_error_t **err);
+/* Is the container's output a tty (raw stream) or multiplexed? */
+int engine_container_tty(struct engine *e, const char *name, bool *tty, berth_error_t **err);
+
+/* Attach: bridge fd (a hijacked connection) to the container's stdio
+ * until the container's output ends or the client leaves.  Blocks.  With
+ * a container not started yet, waits for its start. */
+struct engine_attach_opts {
+        bool stdin_, stdout_, stderr_, logs, stream;
+};
+/* extra: stdin bytes the client sent before fd was handed over. */
+int engine_container_attach(struct engine *e, const char *name, int fd, const void *extra, size_t extra_len,
+                            const struct engine_attach_opts *o, berth_error_t **err);
+int engine_container_resize(struct engine *e, const char *name, int rows, int cols, berth_error_t **err);
+
+/* Running processes (docker top): Titles and Processes as the API gives them. */
+int engine_container_top(struct engine *e, const char *name, json_t **out, berth_error_t **err);
+/* Number of images' users, for rmi: the engine records containers as
+ * users of their image in the image store (rootfs.c). */

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# The real docker CLI (v28) against berthd: version, pull from a local
+# registry, run with stdout/stderr/exit codes and stdin, run -d, logs,
+# stop, ps, inspect, rm, rmi, bad input; then kill -9 of berthd with
+# containers running, and their adoption by a new berthd.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	mkdir -p "$DAEMON_TMP"
+	out=$(sh "$SRC/tests/registry/run-registry.sh" start)
+	read -r url pid dir <<<"$out"
+	echo "$pid $dir" >"$DAEMON_TMP/registry"
+	export REG_HOST=${url#http://}
+	[ -d "$DAEMON_TMP/fixtures/one" ] || python3 "$SRC/tests/image/mkimages.py" "$DAEMON_TMP/fixtures" one
+	skopeo copy -q --dest-tls-verify=false "oci:$DAEMON_TMP/fixtures/one:latest" "docker://$REG_HOST/bb:1"
+	berthd_start
+	export BERTHD_PID DOCKER_HOST
+	export IMG=$REG_HOST/bb:1
+}
+
+teardown_file() {
+	daemon_cleanup
+	[ -f "$DAEMON_TMP/registry" ] && sh "$SRC/tests/registry/run-registry.sh" stop $(cat "$DAEMON_TMP/registry")
+	rm -rf "$DAEMON_TMP"
+}
+
+docker() { "$DOCKER_CLI" "$@"; }
+
+@test "docker version and info talk to berthd" {
+	run docker version --format '{{.Server.Version}} {{.Server.APIVersion}}'
+	[ "$status" -eq 0 ] || die "version"
+	[[ $output == *" 1.45" ]] || die "api version"
+	run docker info --format '{{.Driver}} {{.OSType}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = "overlay2 linux" ]
+}
+
+@test "docker pull from the local registry, with progress" {
+	run docker pull "$IMG"
+	[ "$status" -eq 0 ] || die "pull"
+	[[ $output == *"Pull complete"* ]] || die "progress"
+	[[ $output == *"Status: Downloaded newer image for $IMG"* ]] || die "status line"
+	run docker pull "$IMG"
+	[[ $output == *"Image is up to date"* ]] || die "second pull"
+	run docker images --format '{{.Repository}}:{{.Tag}}'
+	[[ $output == *"$IMG"* ]] || die "images"
+}
+
+@test "docker run --rm: stdout, stderr and the exit code" {
+	run docker run --rm --network none "$IMG" sh -c 'echo out; echo err >&2; exit 3'
+	[ "$status" -eq 3 ] || die "exit code"
+	[[ $output == *out* && $output == *err* ]] || die "output"
+	out=$(docker run --rm --network none "$IMG" sh -c 'echo out; echo err >&2' 2>/dev/null)
+	[ "$out" = out ] || die "stdout alone: $out"
+	run docker ps -a -q
+	[ -z "$output" ] || die "--rm left a container"
+}
+
+@test "docker run -i: stdin reaches the container, EOF ends it" {
+	out=$(printf 'hello\nworld\n' | docker run -i --rm --network none "$IMG" cat)
+	[ "$out" = "$(printf 'hello\nworld')" ] || die "got: $out"
+}
+
+@test "docker run -d, logs, ps, inspect, stop, rm" {
+	id=$(docker run -d --name ticker --network none "$IMG" sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done')
+	[ -n "$id" ]
+	sleep 1
+	run docker ps --format '{{.Names}} {{.Status}}'
+	[[ $output == "ticker Up"* ]] || die "ps"
+	run docker logs ticker
+	[[ $output == *"tick 0"* ]] || die "logs"
+	run docker inspect -f '{{.State.Status}} {{.State.Running}} {{.Name}}' ticker
+	[ "$output" = "running true /ticker" ] || die "inspect"
+	pid=$(docker inspect -f '{{.State.Pid}}' ticker)
+	[ "$pid" -gt 0 ] && kill -0 "$pid"
+	run docker stop -t 1 ticker
+	[ "$status" -eq 0 ]
+	run docker inspect -f '{{.State.Status}}' ticker
+	[ "$output" = exited ] || die "after stop"
+	run docker stop ticker
+	[ "$status" -eq 0 ] || die "stop of a stopped container (304)"
+	run docker rm ticker
+	[ "$status" -eq 0 ]
+	run docker inspect ticker
+	[ "$status" -ne 0 ]
+}
+
+@test "bad input: clear errors with Docker's status codes, the daemon keeps serving" {
+	run docker inspect no-such-container
+	[ "$status" -ne 0 ]
+	[[ $output == *"No such"* ]] || die "unknown container"
+	run -127 docker run --rm --network none "$IMG" /no/such/binary
+	[ "$status" -eq 127 ] || die "missing executable should be 127"
+	run docker run --rm --network bridge "$IMG" true
+	[ "$status" -eq 125 ]
+	[[ $output == *"bridge networks are not available"* ]] || die "bridge"
+	docker create --name dup --network none "$IMG" true >/dev/null
+	run docker create --name dup --network none "$IMG" true
+	[ "$status" -ne 0 ]
+	[[ $output == *"already in use"* ]] || die "name conflict"
+	docker rm dup >/dev/null
+	run curl -s --unix-socket "${DOCKER_HOST#unix://}" -X POST -H 'Content-Type: application/json' \
+		-d '{not json' http://x/v1.45/containers/create
+	[[ $output == *'"message"'* ]] || die "malformed JSON"
+	run docker version
+	[ "$status" -eq 0 ] || die "daemon stopped serving"
+}
+
+@test "berthd killed with -9: containers keep running; a new berthd adopts them" {
+	for i in 1 2 3; do
+		docker run -d --name keep$i --network none "$IMG" sh -c 'while true; do echo alive; sleep 0.2; done' >/dev/null
+	done
+	kill -9 "$BERTHD_PID"
+	sleep 0.5
+	# still running without a daemon: their logs grow
+	log=$(ls "$DAEMON_TMP"/d/data/containers/*/*-json.log | head -1)
+	before=$(wc -l <"$log")
+	sleep 0.6
+	[ "$(wc -l <"$log")" -gt "$before" ] || die "containers stopped with the daemon"
+	berthd_start
+	run docker ps --format '{{.Names}}'
+	[[ $output == *keep1* && $output == *keep2* && $output == *keep3* ]] || die "not adopted"
+	run docker logs --tail 2 keep1
+	[[ $output == *alive* ]] || die "logs after restart"
+	run docker stop -t 1 keep1
+	[ "$status" -eq 0 ]
+	run docker inspect -f '{{.State.Status}}' keep1
+	[ "$output" = exited ] || die "stop after adoption"
+	docker rm -f keep1 keep2 keep3 >/dev/null
+	run docker ps -a -q
+	[ -z "$output" ] || die "containers left"
+}
+
+@test "docker rmi of an image a container uses is refused" {
+	docker create --name user --network none "$IMG" true >/dev/null
+	run docker rmi "$IMG"
+	[ "$status" -ne 0 ]
+	[[ $output == *"being used"* || $output == *"must force"* ]] || die "rmi in use"
+	docker rm user >/dev/null
+	run docker rmi "$IMG"
+	[ "$status" -eq 0 ] || die "rmi"
+}
