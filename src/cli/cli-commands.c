@@ -1,0 +1,330 @@
+/* The command line: global flags, the command table (with docker's
+ * management-command spellings such as "container ls"), --help, and the
+ * error wording and exit statuses docker uses for flag and usage errors. */
+#include "cli/cli.h"
+#include <signal.h>
+#include <stdarg.h>
+
+struct cli_command {
+        const char *name;
+        cli_cmd_fn fn;
+        const char *usage;
+        const char *summary;
+        const char *options;
+};
+
+static const struct cli_command commands[] = {
+        { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
+          "  (the options of run, except -d and --rm)\n" },
+        { "images", cmd_images, "images [OPTIONS] [REPOSITORY[:TAG]]", "List images",
+          "  -a, --all             Show all images (default hides intermediate images)\n"
+          "      --digests         Show digests\n"
+          "      --format string   Format output using a template, or \"json\"\n"
+          "      --no-trunc        Don't truncate output\n"
+          "  -q, --quiet           Only show image IDs\n" },
+        { "info", cmd_info, "info [OPTIONS]", "Display system-wide information",
+          "  -f, --format string   Format output using a template, or \"json\"\n" },
+        { "inspect", cmd_inspect, "inspect [OPTIONS] NAME|ID [NAME|ID...]",
+          "Return low-level information on containers or images",
+          "  -f, --format string   Format output using a template\n"
+          "      --type string     Only inspect objects of the given type (container, image)\n" },
+        { "kill", cmd_kill, "kill [OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
+          "  -s, --signal string   Signal to send to the container\n" },
+        { "logs", cmd_logs, "logs [OPTIONS] CONTAINER", "Fetch the logs of a container",
+          "  -f, --follow          Follow log output\n"
+          "      --since string    Show logs since timestamp or relative (e.g. 42m)\n"
+          "  -n, --tail string     Number of lines to show from the end (default \"all\")\n"
+          "  -t, --timestamps      Show timestamps\n"
+          "      --until string    Show logs before a timestamp or relative\n" },
+        { "ps", cmd_ps, "ps [OPTIONS]", "List containers",
+          "  -a, --all             Show all containers (default shows just running)\n"
+          "  -f, --filter filter   Filter output based on conditions provided\n"
+          "      --format string   Format output using a template, or \"json\"\n"
+          "  -n, --last int        Show n last created containers\n"
+          "  -l, --latest          Show the latest created container\n"
+          "      --no-trunc        Don't truncate output\n"
+          "  -q, --quiet           Only display container IDs\n"
+          "  -s, --size            Display total file sizes\n" },
+        { "pull", cmd_pull, "pull [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
+          "      --platform string   Set platform if server is multi-platform capable\n"
+          "  -q, --quiet             Suppress verbose output\n" },
+        { "rm", cmd_rm, "rm [OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+          "  -f, --force     Force the removal of a running container (uses SIGKILL)\n"
+          "  -l, --link      Remove the specified link\n"
+          "  -v, --volumes   Remove anonymous volumes associated with the container\n" },
+        { "rmi", cmd_rmi, "rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",
+          "  -f, --force      Force removal of the image\n"
+          "      --no-prune   Do not delete untagged parents\n" },
+        { "run", cmd_run, "run [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+          "      --cap-add list           Add Linux capabilities\n"
+          "      --cap-drop list          Drop Linux capabilities\n"
+          "      --cpus decimal           Number of CPUs\n"
+          "  -d, --detach                 Run container in background and print container ID\n"
+          "      --detach-keys string     Override the key sequence for detaching a container\n"
+          "      --entrypoint string      Overwrite the default ENTRYPOINT of the image\n"
+          "  -e, --env list               Set environment variables\n"
+          "      --env-file list          Read in a file of environment variables\n"
+          "  -h, --hostname string        Container host name\n"
+          "      --init                   Run an init inside the container\n"
+          "  -i, --interactive            Keep STDIN open even if not attached\n"
+          "  -l, --label list             Set meta data on a container\n"
+          "  -m, --memory bytes           Memory limit\n"
+          "      --mount mount            Attach a filesystem mount to the container\n"
+          "      --name string            Assign a name to the container\n"
+          "      --network network        Connect a container to a network\n"
+          "      --pids-limit int         Tune container pids limit (set -1 for unlimited)\n"
+          "      --platform string        Set platform if server is multi-platform capable\n"
+          "      --privileged             Give extended privileges to this container\n"
+          "  -p, --publish list           Publish a container's port(s) to the host\n"
+          "      --pull string            Pull image before running (\"always\", \"missing\", \"never\")\n"
+          "      --read-only              Mount the container's root filesystem as read only\n"
+          "      --restart string         Restart policy to apply when a container exits\n"
+          "      --rm                     Automatically remove the container when it exits\n"
+          "      --security-opt list      Security Options\n"
+          "      --sig-proxy              Proxy received signals to the process (default true)\n"
+          "      --stop-signal string     Signal to stop the container\n"
+          "      --stop-timeout int       Timeout (in seconds) to stop a container\n"
+          "  -t, --tty                    Allocate a pseudo-TTY\n"
+          "      --tmpfs list             Mount a tmpfs directory\n"
+          "  -u, --user string            Username or UID (format: <name|uid>[:<group|gid>])\n"
+          "  -v, --volume list            Bind mount a volume\n"
+          "  -w, --workdir string         Working directory inside the container\n" },
+        { "start", cmd_start, "start [OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
+          "  -a, --attach                 Attach STDOUT/STDERR and forward signals\n"
+          "      --detach-keys string     Override the key sequence for detaching a container\n"
+          "  -i, --interactive            Attach container's STDIN\n" },
+        { "stop", cmd_stop, "stop [OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+          "  -s, --signal string   Signal to send to the container\n"
+          "  -t, --timeout int     Seconds to wait before killing the container\n" },
+        { "tag", cmd_tag, "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+          "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", "" },
+        { "version", cmd_version, "version [OPTIONS]", "Show the Berth version information",
+          "  -f, --format string   Format output using a template\n" },
+        { "wait", cmd_wait, "wait CONTAINER [CONTAINER...]",
+          "Block until one or more containers stop, then print their exit codes", "" },
+};
+
+/* "berth container ls" and friends: management command + verb. */
+static const struct {
+        const char *group, *verb, *command;
+} aliases[] = {
+        { "container", "create", "create" }, { "container", "inspect", "container-inspect" },
+        { "container", "kill", "kill" },     { "container", "logs", "logs" },
+        { "container", "ls", "ps" },         { "container", "list", "ps" },
+        { "container", "ps", "ps" },         { "container", "rm", "rm" },
+        { "container", "remove", "rm" },     { "container", "run", "run" },
+        { "container", "start", "start" },   { "container", "stop", "stop" },
+        { "container", "wait", "wait" },     { "image", "inspect", "image-inspect" },
+        { "image", "ls", "images" },         { "image", "list", "images" },
+        { "image", "pull", "pull" },         { "image", "rm", "rmi" },
+        { "image", "remove", "rmi" },        { "image", "tag", "tag" },
+        { "system", "info", "info" },
+};
+
+static const struct cli_command inspect_variants[] = {
+        { "container-inspect", cmd_container_inspect, "container inspect [OPTIONS] CONTAINER [CONTAINER...]",
+          "Display detailed information on one or more containers",
+          "  -f, --format string   Format output using a template\n" },
+        { "image-inspect", cmd_image_inspect, "image inspect [OPTIONS] IMAGE [IMAGE...]",
+          "Display detailed information on one or more images",
+          "  -f, --format string   Format output using a template\n" },
+};
+
+static const struct cli_command *find_command(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                if (strcmp(commands[i].name, name) == 0)
+                        return &commands[i];
+        for (size_t i = 0; i < ARRAY_SIZE(inspect_variants); i++)
+                if (strcmp(inspect_variants[i].name, name) == 0)
+                        return &inspect_variants[i];
+        return NULL;
+}
+
+static void print_help(const struct cli_command *cmd)
+{
+        printf("\nUsage:  berth %s\n\n%s\n", cmd->usage, cmd->summary);
+        if (cmd->options && *cmd->options)
+                printf("\nOptions:\n%s", cmd->options);
+}
+
+static void print_main_help(void)
+{
+        printf("\nUsage:  berth [OPTIONS] COMMAND\n\n"
+               "A container engine that speaks the Docker Engine API\n\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                printf("  %-10s%s\n", commands[i].name, commands[i].summary);
+        printf("\nManagement Commands:\n"
+               "  container   Manage containers\n"
+               "  image       Manage images\n"
+               "  system      Manage Berth\n"
+               "\nGlobal Options:\n"
+               "  -H, --host string   Daemon socket to connect to (unix:///path)\n"
+               "  -v, --version       Print version information and quit\n"
+               "\nThe daemon is found from -H, then BERTH_HOST, then DOCKER_HOST, then "
+               CLI_DEFAULT_HOST ".\n");
+}
+
+static const char *usage_of(const char *cmd)
+{
+        const struct cli_command *c = find_command(cmd);
+        return c ? c->usage : cmd;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *cmd)
+{
+        int o = getopt_long(argc, argv, shortopts, longopts, NULL);
+
+        if (o == CLI_GETOPT_HELP) {
+                const struct cli_command *c = find_command(cmd);
+                if (c)
+                        print_help(c);
+                return CLI_GETOPT_HELP;
+        }
+        if (o == '?' || o == ':') {
+                const char *bad = argv[optind - 1];
+                if (o == ':')
+                        fprintf(stderr, "flag needs an argument: %s\n", bad);
+                else if (optopt && bad[0] == '-' && bad[1] != '-')
+                        fprintf(stderr, "unknown shorthand flag: '%c' in %s\n", optopt, bad);
+                else
+                        fprintf(stderr, "unknown flag: %s\n", bad);
+                fprintf(stderr, "\nUsage:  berth %s\n\nRun 'berth %s --help' for more information\n",
+                        usage_of(cmd), cmd);
+                return CLI_GETOPT_ERROR;
+        }
+        return o;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "berth: 'berth %s' ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\n\nUsage:  berth %s\n\nSee 'berth %s --help' for more information\n",
+                usage_of(cmd), cmd);
+        return 1;
+}
+
+int cli_run_error(const char *cmd, berth_error_t *err, int status)
+{
+        fprintf(stderr, "berth: %s\n\nRun 'berth %s --help' for more information\n",
+                err ? err->msg : "unknown error", cmd);
+        return status;
+}
+
+void cli_print_error(berth_error_t *err)
+{
+        if (err == NULL)
+                return;
+        /* the daemon's errors and connection failures are printed as they
+         * are; the CLI's own ones get docker's "Error: " */
+        if (str_has_prefix(err->msg, "Error") || str_has_prefix(err->msg, "Cannot connect") ||
+            str_has_prefix(err->msg, "permission denied while"))
+                fprintf(stderr, "%s\n", err->msg);
+        else
+                fprintf(stderr, "Error: %s\n", err->msg);
+}
+
+bool cli_bool_arg(const char *v, bool *ok)
+{
+        *ok = true;
+        if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "t") == 0 ||
+            strcmp(v, "TRUE") == 0 || strcmp(v, "True") == 0)
+                return true;
+        if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "f") == 0 ||
+            strcmp(v, "FALSE") == 0 || strcmp(v, "False") == 0)
+                return false;
+        *ok = false;
+        return false;
+}
+
+int cli_main(int argc, char **argv)
+{
+        static const struct option global[] = {
+                { "host", required_argument, NULL, 'H' },
+                { "debug", no_argument, NULL, 'D' },
+                { "log-level", required_argument, NULL, 'l' },
+                { "version", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                CLI_OPT_END,
+        };
+        const char *host = NULL;
+        const struct cli_command *cmd;
+        _cleanup_error_ berth_error_t *err = NULL;
+        struct cli c;
+        int o, ret;
+
+        opterr = 0;
+        while ((o = getopt_long(argc, argv, "+:H:Dl:vh", global, NULL)) != -1) {
+                switch (o) {
+                case 'H':
+                        host = optarg;
+                        break;
+                case 'D':
+                case 'l':
+                        break;
+                case 'v':
+                        printf("Berth version %s\n", BERTH_VERSION);
+                        return 0;
+                case 'h':
+                        print_main_help();
+                        return 0;
+                case ':':
+                        fprintf(stderr, "flag needs an argument: %s\n", argv[optind - 1]);
+                        return 125;
+                default:
+                        fprintf(stderr, "unknown flag: %s\nSee 'berth --help'.\n", argv[optind - 1]);
+                        return 125;
+                }
+        }
+        argc -= optind;
+        argv += optind;
+        if (argc == 0) {
+                print_main_help();
+                return 0;
+        }
+        if (strcmp(argv[0], "help") == 0) {
+                cmd = argc > 1 ? find_command(argv[1]) : NULL;
+                if (cmd)
+                        print_help(cmd);
+                else
+                        print_main_help();
+                return 0;
+        }
+        cmd = find_command(argv[0]);
+        if (cmd && strstr(cmd->name, "-")) /* internal names are not commands */
+                cmd = NULL;
+        if (cmd == NULL && argc >= 2) {
+                for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
+                        if (strcmp(aliases[i].group, argv[0]) == 0 && strcmp(aliases[i].verb, argv[1]) == 0) {
+                                cmd = find_command(aliases[i].command);
+                                argc--;
+                                argv++;
+                                break;
+                        }
+                }
+        }
+        if (cmd == NULL) {
+                fprintf(stderr, "berth: unknown command: berth %s\n\nRun 'berth --help' for more information\n",
+                        argv[0]);
+                return 1;
+        }
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (cli_init(&c, host, &err) < 0) {
+                fprintf(stderr, "berth: %s\n", err->msg);
+                cli_fini(&c);
+                return 1;
+        }
+        optind = 0;     /* each command parses its own argv from the start */
+        ret = cmd->fn(&c, argc, argv);
+        fflush(stdout);
+        cli_fini(&c);
+        curl_global_cleanup();
+        return ret;
+}

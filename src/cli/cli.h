@@ -1,0 +1,285 @@
+/* The berth CLI: Docker's commands and flags, spoken to the daemon over the
+ * Docker Engine API only (never by linking the engine), so that whatever
+ * berth does, the docker CLI could do through the same socket. */
+#pragma once
+#include "util/util.h"
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#define CLI_DEFAULT_HOST "unix:///run/berth/berth.sock"
+/* The newest API version this CLI speaks; a daemon that offers more is
+ * talked to at this version, one that offers less at its own (as docker). */
+#define CLI_API_MAX "1.45"
+/* What docker assumes when /_ping carries no Api-Version header. */
+#define CLI_API_FALLBACK "1.24"
+
+/* Docker's exit status for "the command could not run the container". */
+#define CLI_EXIT_DAEMON 125
+
+struct cli {
+        char *host;             /* as given: unix:///path */
+        char *socket_path;
+        char api_version[16];   /* negotiated, "" until the first ping */
+        char daemon_api[16];    /* what the daemon offered */
+        CURL *curl;             /* one keep-alive connection for plain calls */
+};
+
+struct cli_response {
+        long status;
+        char *body;             /* NUL-terminated */
+        size_t len;
+};
+
+static inline void cli_response_free(struct cli_response *r)
+{
+        free(r->body);
+        r->body = NULL;
+        r->len = 0;
+}
+static inline void cleanup_cli_responsep(struct cli_response *r) { cli_response_free(r); }
+#define _cleanup_response_ __attribute__((cleanup(cleanup_cli_responsep)))
+static inline void cleanup_jsonp(json_t **j) { if (*j) json_decref(*j); }
+#define _cleanup_json_ __attribute__((cleanup(cleanup_jsonp)))
+
+/* ---- transport (cli-client.c) ---- */
+/* host: -H value, or NULL for BERTH_HOST, DOCKER_HOST, then the default. */
+int cli_init(struct cli *c, const char *host, berth_error_t **err);
+void cli_fini(struct cli *c);
+/* Ping and negotiate the API version (done lazily by every call). */
+int cli_ping(struct cli *c, berth_error_t **err);
+/* One request; path is unversioned ("/containers/json?all=1").  Only
+ * transport failures are errors: the HTTP status is in resp->status. */
+int cli_call(struct cli *c, const char *method, const char *path, const char *json_body,
+             struct cli_response *resp, berth_error_t **err);
+/* The same, but a status >= 400 becomes the error
+ * "Error response from daemon: <message>". */
+int cli_call_ok(struct cli *c, const char *method, const char *path, const char *json_body,
+                struct cli_response *resp, berth_error_t **err);
+/* cli_call_ok, then parse the body as JSON into *out. */
+int cli_call_json(struct cli *c, const char *method, const char *path, const char *json_body,
+                  json_t **out, berth_error_t **err);
+/* A streamed response (pull progress, logs): the body goes to sink as it
+ * arrives; an error status is collected and reported as cli_call_ok does.
+ * sink returns < 0 to abort. */
+typedef int (*cli_sink_fn)(void *opaque, const char *data, size_t len, berth_error_t **err);
+int cli_call_stream(struct cli *c, const char *method, const char *path,
+                    const char *const *headers, cli_sink_fn sink, void *opaque,
+                    berth_error_t **err);
+/* The message of an error response, as docker prints it. */
+int cli_daemon_error(const struct cli_response *resp, berth_error_t **err);
+/* "/v1.41" + path */
+char *cli_versioned(struct cli *c, const char *path);
+/* Escapes for a path segment (keeps ":" and "/", as Go's url package does)
+ * and for a query value (url.QueryEscape). */
+char *cli_escape_path(const char *s);
+char *cli_escape_query(const char *s);
+/* The "Cannot connect" error for this host. */
+int cli_connect_error(struct cli *c, int errnum, berth_error_t **err);
+
+/* A request left running while other work goes on: the wait of a run is
+ * sent before the start and answered when the container exits. */
+struct cli_async {
+        CURLM *multi;
+        CURL *easy;
+        struct curl_slist *headers;
+        char *body;
+        size_t len, cap;
+        bool headers_done, done;
+        CURLcode result;
+        struct cli *c;
+};
+/* Send the request and return once its response headers have arrived. */
+int cli_async_start(struct cli *c, struct cli_async *a, const char *method, const char *path,
+                    berth_error_t **err);
+/* Let the transfer progress while waiting up to timeout_ms for it or for
+ * the extra fds (whose revents are filled). */
+int cli_async_poll(struct cli_async *a, struct curl_waitfd *extra, unsigned n, int timeout_ms,
+                   berth_error_t **err);
+/* Block until done; the response as cli_call gives it. */
+int cli_async_finish(struct cli_async *a, struct cli_response *resp, berth_error_t **err);
+void cli_async_free(struct cli_async *a);
+
+/* ---- hijacked streams (cli-hijack.c) ---- */
+/* POST path with "Upgrade: tcp" on a raw socket; returns the fd, now a raw
+ * byte stream.  Bytes read past the response headers are in *pending. */
+int cli_hijack(struct cli *c, const char *path, char **pending, size_t *pending_len,
+               berth_error_t **err);
+
+/* ---- stdcopy demultiplexing (cli-stdcopy.c) ---- */
+struct stdcopy {
+        unsigned char hdr[8];
+        size_t hdr_have;
+        size_t left;            /* payload bytes left in the current frame */
+        int fd;                 /* where the current frame goes */
+        bool raw;               /* TTY: no framing, everything to stdout */
+};
+void stdcopy_init(struct stdcopy *s, bool raw);
+/* Feed bytes; frames go to fds 1 and 2 as they complete. */
+int stdcopy_feed(struct stdcopy *s, const char *data, size_t len, berth_error_t **err);
+
+/* ---- output formatting (cli-format.c) ---- */
+struct table {
+        size_t ncols, nrows, cap;
+        char **cells;           /* nrows * ncols */
+};
+void table_init(struct table *t, size_t ncols);
+/* Add a row of ncols strings (copied). */
+void table_add(struct table *t, ...);
+void table_addv(struct table *t, char **cells);
+/* Print as docker's tabwriter does: min width 10, padding 3. */
+void table_print(struct table *t, FILE *out);
+void table_free(struct table *t);
+char *human_size(double bytes);        /* decimal, 3 digits: "1.99MB" */
+char *human_bytes(double bytes);       /* binary, 4 digits: "23.54GiB" */
+char *human_duration(long long seconds); /* "About a minute" */
+char *ellipsis(const char *s, size_t width);
+/* Go's strconv.Quote for the COMMAND column. */
+char *go_quote(const char *s);
+char *short_id(const char *id);        /* sha256: stripped, 12 characters */
+/* Go's time.Time.String() in local time: the CreatedAt of --format. */
+char *go_time_string(long long t);
+/* RFC 3339 (the API's timestamps) to seconds; -1 when unparsable. */
+long long parse_rfc3339(const char *s, long *nanos);
+
+/* ---- templates (cli-template.c) ---- */
+/* A subset of Go templates: {{.A.B}}, {{json .A}}, {{json .}}, {{.}},
+ * {{upper .A}}, {{lower .A}}, {{join .A ","}}, text in between; "\t" and
+ * "\n" escapes as docker's --format accepts. */
+int template_render(const char *tmpl, json_t *data, char **out, berth_error_t **err);
+/* A listing's --format: "json" (one object per line), "table TEMPLATE"
+ * (header row rendered from header, which maps each field to its column
+ * title, then a tab-aligned table), or a template per row. */
+int format_print(const char *format, json_t *header, json_t *rows, berth_error_t **err);
+
+/* ---- progress streams (cli-jsonmsg.c) ---- */
+struct jsonmsg_display {
+        FILE *out;              /* NULL: show nothing, only catch errors */
+        bool terminal;
+        /* ids of the progress lines on screen, oldest first */
+        char **ids;
+        size_t nids;
+        char *buf;              /* a partial line */
+        size_t len;
+        char *error;            /* the in-band error message, if any */
+};
+void jsonmsg_init(struct jsonmsg_display *d, FILE *out, bool terminal);
+int jsonmsg_sink(void *opaque, const char *data, size_t len, berth_error_t **err);
+/* After the stream: the in-band error, if one came. */
+int jsonmsg_finish(struct jsonmsg_display *d, berth_error_t **err);
+void jsonmsg_fini(struct jsonmsg_display *d);
+
+/* ---- image references (cli-reference.c) ---- */
+struct cli_ref {
+        char *name;     /* normalised: docker.io/library/busybox */
+        char *tag;      /* NULL when none was given */
+        char *digest;   /* NULL when none was given */
+};
+int cli_ref_parse(const char *s, struct cli_ref *r, berth_error_t **err);
+/* docker.io/library/busybox -> busybox, docker.io/u/r -> u/r */
+char *cli_ref_familiar_name(const char *name);
+void cli_ref_free(struct cli_ref *r);
+
+/* ---- pulling (cli-images.c) ---- */
+/* POST /images/create with progress on out; used by pull, run and create. */
+int cli_pull_image(struct cli *c, const char *image, const char *platform, FILE *out,
+                   berth_error_t **err);
+
+/* ---- terminals (cli-tty.c) ---- */
+int tty_make_raw(int fd, berth_error_t **err);
+void tty_restore(void);
+bool tty_size(int fd, unsigned *rows, unsigned *cols);
+/* Ctrl-P Ctrl-Q detection: copies the bytes to forward to out (room for
+ * len + sizeof(seq)) and returns true once the whole sequence was typed;
+ * keys of an unfinished sequence are held back until it is decided. */
+struct detach_keys {
+        unsigned char seq[8];
+        size_t n, matched;
+};
+int detach_keys_parse(struct detach_keys *d, const char *spec, berth_error_t **err);
+bool detach_keys_scan(struct detach_keys *d, const char *in, size_t len, char *out, size_t *out_len);
+
+/* ---- attaching (cli-attach.c) ---- */
+struct attach_opts {
+        const char *id;
+        bool stdin_, stdout_, stderr_;
+        bool tty;
+        bool sig_proxy;
+        const char *detach_keys;
+        struct cli_async *wait;         /* exits when this completes */
+        int attach_fd;                  /* already hijacked */
+        char *pending;                  /* stream bytes read with the 101 */
+        size_t pending_len;
+};
+/* Open the hijacked attach connection for id. */
+int attach_open(struct cli *c, struct attach_opts *o, berth_error_t **err);
+/* Pump stdin/stdout/stderr until the stream and the wait end; *status is
+ * the container's exit status (or -1 after a detach). */
+int attach_run(struct cli *c, struct attach_opts *o, int *status, berth_error_t **err);
+/* POST /containers/{id}/resize to the terminal's size. */
+void attach_resize(struct cli *c, const char *id);
+/* The StatusCode of a wait response; an Error in it is an error. */
+int wait_status(const struct cli_response *resp, int *status, berth_error_t **err);
+
+/* ---- run and create flags (cli-create.c) ---- */
+struct run_opts {
+        bool detach, rm, interactive, tty, sig_proxy;
+        const char *name, *platform, *pull, *detach_keys;
+        const char *image;
+        json_t *body;           /* the create request, as docker builds it */
+};
+/* Parse the flags of run (or create, where -d is unknown) and build the
+ * create body; returns -1 when parsing ended the command, with
+ * *exit_status set (0 after --help). */
+int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, int *exit_status);
+void run_opts_free(struct run_opts *o);
+
+/* ---- commands ---- */
+typedef int (*cli_cmd_fn)(struct cli *c, int argc, char **argv);
+int cmd_version(struct cli *c, int argc, char **argv);
+int cmd_info(struct cli *c, int argc, char **argv);
+int cmd_images(struct cli *c, int argc, char **argv);
+int cmd_pull(struct cli *c, int argc, char **argv);
+int cmd_rmi(struct cli *c, int argc, char **argv);
+int cmd_tag(struct cli *c, int argc, char **argv);
+int cmd_ps(struct cli *c, int argc, char **argv);
+int cmd_create(struct cli *c, int argc, char **argv);
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_start(struct cli *c, int argc, char **argv);
+int cmd_stop(struct cli *c, int argc, char **argv);
+int cmd_kill(struct cli *c, int argc, char **argv);
+int cmd_rm(struct cli *c, int argc, char **argv);
+int cmd_wait(struct cli *c, int argc, char **argv);
+int cmd_logs(struct cli *c, int argc, char **argv);
+int cmd_inspect(struct cli *c, int argc, char **argv);
+int cmd_container_inspect(struct cli *c, int argc, char **argv);
+int cmd_image_inspect(struct cli *c, int argc, char **argv);
+
+/* The whole CLI: global flags, then a command. */
+int cli_main(int argc, char **argv);
+
+/* ---- helpers shared by the commands (cli-commands.c) ---- */
+#include <getopt.h>
+/* Every command's long options end with this, so --help works. */
+#define CLI_OPT_HELP { "help", no_argument, NULL, 0x1000 }
+#define CLI_OPT_END { NULL, 0, NULL, 0 }
+/* cli_getopt's answers besides the options: help was printed (exit 0), or
+ * a flag error was printed (exit 125, as docker). */
+#define CLI_GETOPT_HELP 0x1000
+#define CLI_GETOPT_ERROR 0x1001
+/* getopt_long with docker's flag errors; shortopts should start with "+:"
+ * (stop at the first argument) or ":". */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *cmd);
+/* Print an error the way docker does for most commands: the message alone
+ * ("Error response from daemon: ..."), or "Error: ..." for client-side
+ * errors. */
+void cli_print_error(berth_error_t *err);
+/* A wrong argument count: docker's "'berth rm' requires at least 1
+ * argument" with the usage; returns the exit status, 1. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "berth: <message>" and the "Run 'berth CMD --help'" hint as docker
+ * does for run and create failures; returns 125. */
+int cli_run_error(const char *cmd, berth_error_t *err, int status);
+/* Parse "true"/"false" given to a --flag=VALUE boolean (NULL is true). */
+bool cli_bool_arg(const char *v, bool *ok);
