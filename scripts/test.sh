@@ -5,7 +5,8 @@
 #   3. the integration suite driving build/berth-runtime as containerd does
 #      (tests/integration, bats), ending with a leak check,
 #   4. interop (containerd, Podman), the image suite (tests/image), the
-#      cgroup v2 guest (tests/vm).
+#      shim, berthd driven by the docker CLI and by berth (tests/shim,
+#      tests/daemon, tests/cli), the cgroup v2 guest (tests/vm).
 # Ends with the line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -109,6 +110,27 @@ count_tap image "$logdir/image.tap"
 if ! grep -qE '^(not )?ok' "$logdir/image.tap"; then
 	echo "FAIL [image] no results"; tail -30 "$logdir/image.err"; failed=$((failed + 1))
 fi
+
+# run_suite LABEL CMD...: one TAP-printing suite
+run_suite() {
+	local label=$1
+	shift
+	"$@" >"$logdir/$label.tap" 2>"$logdir/$label.err"
+	count_tap "$label" "$logdir/$label.tap"
+	if ! grep -qE '^(not )?ok' "$logdir/$label.tap"; then
+		echo "FAIL [$label] no results"; tail -30 "$logdir/$label.err"; failed=$((failed + 1))
+	fi
+}
+
+echo "== berth-shim (tests/shim)"
+run_suite shim tests/shim/run.sh
+
+echo "== berthd with the real docker CLI (tests/daemon)"
+run_suite daemon tests/daemon/run.sh
+
+echo "== the berth CLI against berthd, then against dockerd (tests/cli)"
+run_suite cli-berthd tests/daemon/with-berthd.sh tests/cli/run.sh
+run_suite cli-dockerd tests/cli/run.sh
 
 echo "== cgroup v2 in a QEMU guest (tests/vm)"
 tests/vm/run.sh >"$logdir/vm.tap" 2>"$logdir/vm.err"
