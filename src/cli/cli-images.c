@@ -249,7 +249,7 @@ int cmd_pull(struct cli *c, int argc, char **argv)
         const char *platform = NULL;
         bool quiet = false;
         struct cli_ref ref;
-        _cleanup_free_ char *image = NULL, *full = NULL;
+        _cleanup_free_ char *full = NULL;
         int o;
 
         while ((o = cli_getopt(argc, argv, ":qa", longopts, "pull")) != -1) {
