@@ -35,4 +35,8 @@ for bin in berth-shim berth-runtime; do
 	fi
 done
 mkdir -p "$BERTH_SHIM_TMP"
-exec bats --tap "$here/shim.bats"
+bats --tap "$here/shim.bats"
+rc=$?
+# each test removes its own directory; the parent goes last
+rmdir "$BERTH_SHIM_TMP" 2>/dev/null
+exit $rc
