@@ -250,6 +250,74 @@ static int delete_container(struct http_request *req, void *data, berth_error_t 
         return http_reply_empty(req, 204);
 }
 
+/* ---- exec ----------------------------------------------------------- */
+
+static int post_exec_create(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        _cleanup_free_ char *id = NULL;
+        json_t *body = NULL;
+
+        if (http_body_json(req, &body, err) < 0)
+                return -1;
+        int r = engine_exec_create(api->engine, http_param(req, "id"), body, &id, err);
+        json_decref(body);
+        return r < 0 ? -1 : http_reply_json(req, 201, json_pack("{s:s}", "Id", id));
+}
+
+struct exec_start {
+        struct api *api;
+        const char *id;
+        berth_error_t *err;
+};
+
+static int exec_hijacked(struct http_hijack *h, void *data)
+{
+        struct exec_start *x = data;
+        return engine_exec_start(x->api->engine, x->id, h->fd, h->extra, h->extra_len, false, &x->err);
+}
+
+static int post_exec_start(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *body = NULL, *info = NULL;
+        struct exec_start x = { .api = api, .id = http_param(req, "id") };
+
+        if (http_body_json(req, &body, err) < 0)
+                return -1;
+        bool detach = json_is_true(json_object_get(body, "Detach"));
+        json_decref(body);
+        /* unknown exec: 404 before any upgrade */
+        if (engine_exec_inspect(api->engine, x.id, &info, err) < 0)
+                return -1;
+        json_decref(info);
+        if (detach) {
+                if (engine_exec_start(api->engine, x.id, -1, NULL, 0, true, err) < 0)
+                        return -1;
+                return http_reply_empty(req, 200);
+        }
+        http_reply_hijack(req, "application/vnd.docker.multiplexed-stream", exec_hijacked, &x);
+        berth_error_free(&x.err);
+        return 0;
+}
+
+static int get_exec_inspect(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+
+        if (engine_exec_inspect(api->engine, http_param(req, "id"), &out, err) < 0)
+                return -1;
+        return http_reply_json(req, 200, out);
+}
+
+static int post_exec_resize(struct http_request *req, void *data, berth_error_t **err)
+{
+        (void)data;
+        (void)err;
+        return http_reply_empty(req, 200);
+}
+
 void api_routes_containers(struct api *api)
 {
         struct http_server *h = api->http;
@@ -269,4 +337,8 @@ void api_routes_containers(struct api *api)
         http_route(h, "POST", "/containers/{id}/attach", post_attach, api);
         http_route(h, "POST", "/containers/{id}/resize", post_resize, api);
         http_route(h, "DELETE", "/containers/{id}", delete_container, api);
+        http_route(h, "POST", "/containers/{id}/exec", post_exec_create, api);
+        http_route(h, "POST", "/exec/{id}/start", post_exec_start, api);
+        http_route(h, "POST", "/exec/{id}/resize", post_exec_resize, api);
+        http_route(h, "GET", "/exec/{id}/json", get_exec_inspect, api);
 }

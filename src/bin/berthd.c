@@ -67,17 +67,18 @@ static int parse(int argc, char **argv, struct daemon_opts *o)
         return optind == argc ? 0 : -1;
 }
 
-/* berth-shim next to berthd, as the build and an install place them. */
-static char *default_shim(void)
+/* berth-shim and berth-runtime next to berthd, as the build and an
+ * install place them. */
+static char *next_to_self(const char *name)
 {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
         if (n <= 0)
-                return xstrdup("/usr/bin/berth-shim");
+                return xasprintf("/usr/bin/%s", name);
         self[n] = '\0';
         *strrchr(self, '/') = '\0';
-        return xasprintf("%s/berth-shim", self);
+        return xasprintf("%s/%s", self, name);
 }
 
 static const char *cgroup_version(void)
@@ -87,7 +88,8 @@ static const char *cgroup_version(void)
 
 static int run(struct daemon_opts *o, berth_error_t **err)
 {
-        _cleanup_free_ char *shim = o->shim ? xstrdup(o->shim) : default_shim();
+        _cleanup_free_ char *shim = o->shim ? xstrdup(o->shim) : next_to_self("berth-shim");
+        _cleanup_free_ char *runtime = next_to_self("berth-runtime");
         _cleanup_free_ char *runtime_root = xasprintf("%s/runtime", o->exec_root);
         _cleanup_free_ char *sock = NULL;
         struct engine_opts eo = {
@@ -95,6 +97,7 @@ static int run(struct daemon_opts *o, berth_error_t **err)
                 .exec_root = o->exec_root,
                 .runtime_root = runtime_root,
                 .shim_path = shim,
+                .runtime_path = runtime,
                 .seccomp_profile = o->seccomp ? o->seccomp : BERTH_SECCOMP_PROFILE,
                 .auth_config = o->auth_config,
                 .insecure_registries = o->insecure,

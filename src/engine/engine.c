@@ -13,6 +13,9 @@ static void copy_opts(struct engine *e, const struct engine_opts *o)
         e->o.data_root = e->data_root;
         e->o.exec_root = e->exec_root;
         e->o.runtime_root = e->runtime_root;
+        /* the paths are the caller's strings: keep our own copies */
+        e->o.shim_path = xstrdup(o->shim_path);
+        e->o.runtime_path = xstrdup(o->runtime_path ? o->runtime_path : "berth-runtime");
 }
 
 /* Containers recorded as running: re-adopt those whose shim lives, mark
@@ -65,6 +68,8 @@ void engine_close(struct engine *e)
         free(e->data_root);
         free(e->exec_root);
         free(e->runtime_root);
+        free((char *)e->o.shim_path);
+        free((char *)e->o.runtime_path);
         free(e);
 }
 

@@ -30,6 +30,7 @@ struct engine_opts {
         const char *exec_root;          /* /run/berth: shims/<id>/ */
         const char *runtime_root;       /* /run/berth-runtime (runtime state) */
         const char *shim_path;          /* berth-shim binary */
+        const char *runtime_path;       /* berth-runtime binary, for exec */
         const char *seccomp_profile;    /* default seccomp profile (JSON file) */
         const char *auth_config;        /* registry credentials; NULL: default */
         const char *const *insecure_registries;
@@ -95,6 +96,14 @@ struct engine_attach_opts {
 int engine_container_attach(struct engine *e, const char *name, int fd, const void *extra, size_t extra_len,
                             const struct engine_attach_opts *o, berth_error_t **err);
 int engine_container_resize(struct engine *e, const char *name, int rows, int cols, berth_error_t **err);
+
+/* docker exec: create (body as POST /containers/{id}/exec), start
+ * (bridged to a hijacked connection unless detach; blocks until the
+ * process ends), inspect (GET /exec/{id}/json). */
+int engine_exec_create(struct engine *e, const char *name, json_t *body, char **id, berth_error_t **err);
+int engine_exec_start(struct engine *e, const char *exec_id, int client, const void *extra, size_t extra_len,
+                      bool detach, berth_error_t **err);
+int engine_exec_inspect(struct engine *e, const char *exec_id, json_t **out, berth_error_t **err);
 
 /* Running processes (docker top): Titles and Processes as the API gives them. */
 int engine_container_top(struct engine *e, const char *name, json_t **out, berth_error_t **err);

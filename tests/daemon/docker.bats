@@ -87,6 +87,27 @@ docker() { "$DOCKER_CLI" "$@"; }
 	[ "$status" -ne 0 ]
 }
 
+@test "docker exec: output, exit code, env, workdir, user, stdin" {
+	docker run -d --name ex --network none "$IMG" sh -c 'sleep 100' >/dev/null
+	run docker exec ex sh -c 'echo in; echo err >&2; exit 5'
+	[ "$status" -eq 5 ] || die "exit code"
+	[[ $output == *in* && $output == *err* ]] || die "output"
+	run docker exec -e A=b -w /tmp -u 65534 ex sh -c 'echo $A $(pwd) $(id -u)'
+	[ "$output" = "b /tmp 65534" ] || die "env/workdir/user"
+	out=$(echo piped | docker exec -i ex cat)
+	[ "$out" = piped ] || die "stdin: $out"
+	run docker exec ex /no/such
+	[ "$status" -ne 0 ]
+	run docker exec -d ex sh -c 'echo detached > /tmp/d'
+	[ "$status" -eq 0 ]
+	sleep 0.3
+	run docker exec ex cat /tmp/d
+	[ "$output" = detached ] || die "detached exec"
+	docker rm -f ex >/dev/null
+	run docker exec ex true
+	[ "$status" -ne 0 ]
+}
+
 @test "bad input: clear errors with Docker's status codes, the daemon keeps serving" {
 	run docker inspect no-such-container
 	[ "$status" -ne 0 ]
