@@ -4,6 +4,7 @@
 #include "api/routes.h"
 #include "engine/engine.h"
 #include "util/log.h"
+#include <time.h>
 #include "util/util.h"
 
 static int post_create(struct http_request *req, void *data, berth_error_t **err)
@@ -318,6 +319,105 @@ static int post_exec_resize(struct http_request *req, void *data, berth_error_t 
         return http_reply_empty(req, 200);
 }
 
+/* ---- stats and events ----------------------------------------------- */
+
+static int emit_json(void *data, json_t *j)
+{
+        return http_stream_json_lf(data, j);
+}
+
+static int get_stats(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *stream_q = http_query(req, "stream");
+        bool stream = stream_q == NULL || http_query_bool(req, "stream");
+        _cleanup_free_ char *id = NULL;
+        struct http_stream *s;
+
+        if (http_query_bool(req, "one-shot"))
+                stream = false;
+        if (engine_container_id(api->engine, http_param(req, "id"), &id, err) < 0)
+                return -1;
+        if (http_reply_stream(req, 200, "application/json", &s) < 0)
+                return 0;
+        _cleanup_error_ berth_error_t *serr = NULL;
+        engine_container_stats(api->engine, id, stream, emit_json, s, &serr);
+        http_stream_close(s);
+        return 0;
+}
+
+/* filters={"type":{"container":true},"event":{"start":true},"container":{"x":true}} */
+static bool filter_has(json_t *filters, const char *key, const char *value)
+{
+        json_t *f = json_object_get(filters, key);
+        if (f == NULL)
+                return true;
+        if (json_is_object(f))
+                return value && json_object_get(f, value) != NULL;
+        size_t i;
+        json_t *v;
+        json_array_foreach(f, i, v) if (value && strcmp(json_string_value(v) ?: "", value) == 0) return true;
+        return false;
+}
+
+static bool event_matches(json_t *ev, json_t *filters)
+{
+        json_t *actor = json_object_get(ev, "Actor");
+        const char *id = json_string_value(json_object_get(actor, "ID"));
+        const char *name = json_string_value(json_object_get(json_object_get(actor, "Attributes"), "name"));
+        const char *type = json_string_value(json_object_get(ev, "Type"));
+
+        if (!filter_has(filters, "type", type) || !filter_has(filters, "event", json_string_value(json_object_get(ev, "Action"))))
+                return false;
+        if (json_object_get(filters, "container") &&
+            !(filter_has(filters, "container", id) || filter_has(filters, "container", name)))
+                return false;
+        return true;
+}
+
+static int get_events(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *f = http_query(req, "filters");
+        const char *since_q = http_query(req, "since"), *until_q = http_query(req, "until");
+        int64_t since = since_q && *since_q ? atoll(since_q) : 0;
+        int64_t until = until_q && *until_q ? atoll(until_q) : 0;
+        json_t *filters = NULL;
+        struct http_stream *s;
+        uint64_t seq = 0;
+        bool first = true;
+
+        if (f && *f && (filters = json_loads(f, 0, NULL)) == NULL)
+                return berth_fail(err, EINVAL, "invalid filter: %s", f);
+        if (http_reply_stream(req, 200, "application/json", &s) < 0) {
+                json_decref(filters);
+                return 0;
+        }
+        for (;;) {
+                json_t *batch = engine_events_next(api->engine, &seq, &first, since, 500);
+                size_t i;
+                json_t *ev;
+                bool gone = false, done = false;
+                json_array_foreach(batch, i, ev) {
+                        int64_t t = json_integer_value(json_object_get(ev, "time"));
+                        if (until && t > until) {
+                                done = true;
+                                break;
+                        }
+                        if (event_matches(ev, filters) && http_stream_json_lf(s, json_incref(ev)) < 0) {
+                                gone = true;
+                                break;
+                        }
+                }
+                json_decref(batch);
+                if (gone || done || http_request_cancelled(req) || (until && (int64_t)time(NULL) > until))
+                        break;
+        }
+        json_decref(filters);
+        http_stream_close(s);
+        return 0;
+}
+
 void api_routes_containers(struct api *api)
 {
         struct http_server *h = api->http;
@@ -327,6 +427,8 @@ void api_routes_containers(struct api *api)
         http_route(h, "GET", "/containers/{id}/json", get_inspect, api);
         http_route(h, "GET", "/containers/{id}/top", get_top, api);
         http_route(h, "GET", "/containers/{id}/logs", get_logs, api);
+        http_route(h, "GET", "/containers/{id}/stats", get_stats, api);
+        http_route(h, "GET", "/events", get_events, api);
         http_route(h, "POST", "/containers/{id}/start", post_start, api);
         http_route(h, "POST", "/containers/{id}/stop", post_stop, api);
         http_route(h, "POST", "/containers/{id}/restart", post_restart, api);

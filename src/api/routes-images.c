@@ -159,6 +159,8 @@ static int do_pull(struct api *api, struct http_request *req, const char *ref)
                         return http_reply_error(req, 404, "manifest for %s not found: manifest unknown", ref);
                 return http_reply_berror(req, err);
         }
+        if (r == 0)
+                engine_event(api->engine, "image", "pull", ref, json_pack("{s:s}", "name", ref));
         if (r < 0 && l.s)
                 stream_error(l.s, err);
         if (l.s)
@@ -319,6 +321,8 @@ static int post_tag(struct http_request *req, void *data, berth_error_t **err)
         struct image_store *s = engine_images_lock(api->engine);
         int r = image_tag(s, http_param(req, "name"), dst, err);
         engine_images_unlock(api->engine);
+        if (r == 0)
+                engine_event(api->engine, "image", "tag", http_param(req, "name"), json_pack("{s:s}", "name", dst));
         return r < 0 ? -1 : http_reply_empty(req, 201);
 }
 
@@ -338,6 +342,14 @@ static int delete_image(struct http_request *req, void *data, berth_error_t **er
         if (r < 0) {
                 json_decref(out);
                 return -1;
+        }
+        size_t i;
+        json_t *item;
+        json_array_foreach(out, i, item) {
+                const char *untagged = json_string_value(json_object_get(item, "Untagged"));
+                const char *deleted = json_string_value(json_object_get(item, "Deleted"));
+                engine_event(api->engine, "image", untagged ? "untag" : "delete", untagged ? untagged : deleted,
+                             json_pack("{s:s}", "name", untagged ? untagged : deleted));
         }
         return http_reply_json(req, 200, out);
 }

@@ -286,6 +286,7 @@ int engine_container_create(struct engine *e, json_t *body, const char *name, ch
                 undo(&cr);
                 goto out;
         }
+        engine_container_event(e, c, "create", NULL);
         c = NULL;
         *id = xstrdup(cr.c->id);
         if (warnings)

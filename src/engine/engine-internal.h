@@ -81,6 +81,10 @@ int64_t rfc3339_to_unix(const char *s);
 char *ctr_make_name(struct engine *e);
 bool ctr_name_valid(const char *name);
 
+/* engine-events.c: a container event with its image, name and labels
+ * (extra: more attributes, a new reference or NULL). */
+void engine_container_event(struct engine *e, struct ctr *c, const char *action, json_t *extra);
+
 /* engine-run.c */
 /* Watch the shim of a running container (a thread). */
 void ctr_monitor(struct engine *e, struct ctr *c);

@@ -181,6 +181,8 @@ static void record_exit(struct engine *e, struct ctr *c)
         c->exits++;
         engine_db_save(e, c, NULL);
         pthread_cond_broadcast(&c->changed);
+        _cleanup_free_ char *code = xasprintf("%lld", (long long)c->exit_code);
+        engine_container_event(e, c, "die", json_pack("{s:s}", "exitCode", code));
         pthread_mutex_unlock(&c->lock);
         /* the runtime container is the shim's to delete; make sure */
         container_delete(e->runtime_root, c->id, true, NULL);
@@ -303,6 +305,7 @@ static int start_locked(struct engine *e, struct ctr *c, berth_error_t **err)
         set_str(&c->error, NULL);
         engine_db_save(e, c, NULL);
         pthread_cond_broadcast(&c->changed);
+        engine_container_event(e, c, "start", NULL);
         return 0;
 }
 
@@ -355,6 +358,10 @@ int engine_container_kill(struct engine *e, const char *name, const char *signal
         pthread_mutex_unlock(&c->lock);
         if (r == 0)
                 r = send_signal(e, c, sig, err);
+        if (r == 0) {
+                _cleanup_free_ char *s = xasprintf("%d", sig);
+                engine_container_event(e, c, "kill", json_pack("{s:s}", "signal", s));
+        }
         ctr_unref(c);
         return r;
 }
@@ -412,6 +419,8 @@ int engine_container_stop(struct engine *e, const char *name, int timeout, berth
         if (ctr_find(e, name, &c, err) < 0)
                 return -1;
         r = stop_ctr(e, c, timeout, err);
+        if (r == 0)
+                engine_container_event(e, c, "stop", NULL);
         ctr_unref(c);
         return r;
 }
@@ -458,6 +467,7 @@ int engine_container_pause(struct engine *e, const char *name, bool pause, berth
                 c->status = pause ? CTR_PAUSED : CTR_RUNNING;
                 engine_db_save(e, c, NULL);
                 pthread_cond_broadcast(&c->changed);
+                engine_container_event(e, c, pause ? "pause" : "unpause", NULL);
         }
         pthread_mutex_unlock(&c->lock);
         ctr_unref(c);
@@ -540,6 +550,7 @@ int engine_container_remove(struct engine *e, const char *name, bool force, bool
         pthread_mutex_unlock(&c->lock);
         if (r == 0 && running(c)) {
                 send_signal(e, c, SIGKILL, NULL);
+                engine_container_event(e, c, "kill", json_pack("{s:s}", "signal", "9"));
                 pthread_mutex_lock(&c->lock);
                 wait_exit(c, c->exits, NULL);
                 pthread_mutex_unlock(&c->lock);
@@ -553,6 +564,7 @@ int engine_container_remove(struct engine *e, const char *name, bool force, bool
                 c->removed = true;
                 pthread_cond_broadcast(&c->changed);
                 pthread_mutex_unlock(&c->lock);
+                engine_container_event(e, c, "destroy", NULL);
                 ctr_forget(e, c);
         }
         ctr_unref(c);

@@ -105,6 +105,19 @@ int engine_exec_start(struct engine *e, const char *exec_id, int client, const v
                       bool detach, berth_error_t **err);
 int engine_exec_inspect(struct engine *e, const char *exec_id, json_t **out, berth_error_t **err);
 
+/* docker stats: one sample (with the one before as precpu) or one a
+ * second while the container runs; emit takes the reference and returns
+ * <0 when the client is gone. */
+typedef int (*engine_json_fn)(void *data, json_t *j);
+int engine_container_stats(struct engine *e, const char *name, bool stream, engine_json_fn emit, void *data,
+                           berth_error_t **err);
+
+/* Events (docker events): record one (attrs: a new reference or NULL);
+ * read the ones after *seq, waiting up to timeout_ms.  *first starts
+ * true: then since (unix seconds, 0: none) picks the start. */
+void engine_event(struct engine *e, const char *type, const char *action, const char *id, json_t *attrs);
+json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t since, int timeout_ms);
+
 /* Running processes (docker top): Titles and Processes as the API gives them. */
 int engine_container_top(struct engine *e, const char *name, json_t **out, berth_error_t **err);
 /* Number of images' users, for rmi: the engine records containers as

@@ -698,6 +698,21 @@ int container_pids(const char *root, const char *id, pid_t **pids, berth_error_t
         return ret;
 }
 
+int container_stats(const char *root, const char *id, struct cgroup_stats *out, berth_error_t **err)
+{
+        _cleanup_state_ struct container_state *st = NULL;
+        struct cgroup *cg;
+        int ret = state_read(root, id, &st, err);
+
+        if (ret < 0)
+                return ret;
+        if ((cg = container_cgroup(st)) == NULL)
+                return berth_fail(err, ENOTSUP, "container %s has no cgroup (rootless)", id);
+        ret = cgroup_stats(cg, out, err);
+        cgroup_free(cg);
+        return ret;
+}
+
 int container_update(const char *root, const char *id, json_t *resources, berth_error_t **err)
 {
         _cleanup_state_ struct container_state *st = NULL;

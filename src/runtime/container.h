@@ -32,6 +32,9 @@ int container_list(const char *root, json_t **out, berth_error_t **err);
 int container_pause(const char *root, const char *id, bool pause, berth_error_t **err);
 int container_pids(const char *root, const char *id, pid_t **pids, berth_error_t **err);
 int container_update(const char *root, const char *id, json_t *resources, berth_error_t **err);
+struct cgroup_stats;
+/* The container's cgroup accounting (memory, cpu, pids). */
+int container_stats(const char *root, const char *id, struct cgroup_stats *out, berth_error_t **err);
 
 struct exec_opts {
         json_t *process;            /* OCI process object */

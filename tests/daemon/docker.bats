@@ -108,6 +108,20 @@ docker() { "$DOCKER_CLI" "$@"; }
 	[ "$status" -ne 0 ]
 }
 
+@test "docker stats and events" {
+	since=$(date +%s)
+	docker run -d --name st --network none -m 64m "$IMG" sh -c 'sleep 100' >/dev/null
+	run docker stats --no-stream --format '{{.Name}} {{.MemUsage}}' st
+	[ "$status" -eq 0 ] || die "stats"
+	[[ $output == "st "*"/ 64MiB" ]] || die "memory limit in stats"
+	docker rm -f st >/dev/null
+	run docker events --since "$since" --until "$(($(date +%s) + 1))" --filter type=container --format '{{.Action}}'
+	[ "$status" -eq 0 ] || die "events"
+	for a in create start kill die destroy; do
+		grep -qx "$a" <<<"$output" || die "no $a event"
+	done
+}
+
 @test "bad input: clear errors with Docker's status codes, the daemon keeps serving" {
 	run docker inspect no-such-container
 	[ "$status" -ne 0 ]
