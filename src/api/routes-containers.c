@@ -418,6 +418,62 @@ static int get_events(struct http_request *req, void *data, berth_error_t **err)
         return 0;
 }
 
+/* ---- volumes ---------------------------------------------------------- */
+
+static int post_volume_create(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *body = NULL, *out;
+
+        if (http_body_json(req, &body, err) < 0)
+                return -1;
+        int r = engine_volume_create(api->engine, body ? body : json_object(), &out, err);
+        json_decref(body);
+        return r < 0 ? -1 : http_reply_json(req, 201, out);
+}
+
+static int get_volumes(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+
+        if (engine_volume_list(api->engine, &out, err) < 0)
+                return -1;
+        return http_reply_json(req, 200, out);
+}
+
+static int get_volume(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *out;
+
+        if (engine_volume_inspect(api->engine, http_param(req, "name"), &out, err) < 0)
+                return -1;
+        return http_reply_json(req, 200, out);
+}
+
+static int delete_volume(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+
+        if (engine_volume_remove(api->engine, http_param(req, "name"), http_query_bool(req, "force"), err) < 0)
+                return -1;
+        return http_reply_empty(req, 204);
+}
+
+static int post_volume_prune(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *f = http_query(req, "filters");
+        json_t *out;
+
+        /* API 1.42+: named volumes only with filters all=true */
+        bool all = f && strstr(f, "\"all\"") && (strstr(f, "true") || strstr(f, "\"1\""));
+        if (engine_volume_prune(api->engine, all, &out, err) < 0)
+                return -1;
+        return http_reply_json(req, 200, out);
+}
+
 void api_routes_containers(struct api *api)
 {
         struct http_server *h = api->http;
@@ -429,6 +485,11 @@ void api_routes_containers(struct api *api)
         http_route(h, "GET", "/containers/{id}/logs", get_logs, api);
         http_route(h, "GET", "/containers/{id}/stats", get_stats, api);
         http_route(h, "GET", "/events", get_events, api);
+        http_route(h, "POST", "/volumes/create", post_volume_create, api);
+        http_route(h, "GET", "/volumes", get_volumes, api);
+        http_route(h, "POST", "/volumes/prune", post_volume_prune, api);
+        http_route(h, "GET", "/volumes/{name}", get_volume, api);
+        http_route(h, "DELETE", "/volumes/{name}", delete_volume, api);
         http_route(h, "POST", "/containers/{id}/start", post_start, api);
         http_route(h, "POST", "/containers/{id}/stop", post_stop, api);
         http_route(h, "POST", "/containers/{id}/restart", post_restart, api);

@@ -110,20 +110,21 @@ static int write_etc_files(const char *dir, const char *hostname, bool host_netw
         return 0;
 }
 
-/* Named and anonymous volumes: <data-root>/volumes/<name>/_data, made on
- * first use. */
+/* Named and anonymous volumes (engine-volumes.c), made on first use and
+ * filled with what the image has at their destination. */
 struct volumes {
         struct docker_volume_source *v;
         char **owned;
         size_t n;
 };
 
-static int prepare_volumes(struct engine *e, struct docker_mount *m, size_t n, struct volumes *out,
-                           berth_error_t **err)
+static int prepare_volumes(struct engine *e, const char *rootfs, struct docker_mount *m, size_t n,
+                           struct volumes *out, berth_error_t **err)
 {
         out->v = xcalloc(n + 1, sizeof(*out->v));
         out->owned = xcalloc(2 * n + 1, sizeof(char *));
         for (size_t i = 0; i < n; i++) {
+                bool created;
                 if (m[i].type != DOCKER_MOUNT_VOLUME)
                         continue;
                 char *name = m[i].source ? xstrdup(m[i].source) : NULL;
@@ -137,8 +138,10 @@ static int prepare_volumes(struct engine *e, struct docker_mount *m, size_t n, s
                 out->owned[2 * out->n + 1] = path;
                 out->v[out->n++] = (struct docker_volume_source){ .destination = m[i].destination, .name = name,
                                                                   .path = path };
-                if (mkdir_p(path, 0755, err) < 0)
+                if (engine_volume_ensure(e, name, m[i].source == NULL, NULL, NULL, &created, err) < 0)
                         return -1;
+                if (created && !m[i].nocopy && engine_volume_copy_up(rootfs, m[i].destination, path, err) < 0)
+                        return berth_error_wrap(err, "volume %s", name);
         }
         return 0;
 }
@@ -172,7 +175,7 @@ static int build_spec(struct create *cr, struct docker_spec_info *info, berth_er
         int r = docker_spec_mounts(cr->body, cr->cfg, &mounts, &n, err);
 
         if (r == 0)
-                r = prepare_volumes(cr->e, mounts, n, &vols, err);
+                r = prepare_volumes(cr->e, cr->rootfs, mounts, n, &vols, err);
         if (r == 0) {
                 struct docker_spec_input in = {
                         .create = cr->body,

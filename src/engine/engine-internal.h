@@ -85,6 +85,12 @@ bool ctr_name_valid(const char *name);
  * (extra: more attributes, a new reference or NULL). */
 void engine_container_event(struct engine *e, struct ctr *c, const char *action, json_t *extra);
 
+/* engine-volumes.c: make the volume unless it exists (*created says);
+ * copy the image's files at dest into a new one. */
+int engine_volume_ensure(struct engine *e, const char *name, bool anonymous, json_t *labels, json_t *options,
+                         bool *created, berth_error_t **err);
+int engine_volume_copy_up(const char *rootfs, const char *dest, const char *volume_data, berth_error_t **err);
+
 /* engine-run.c */
 /* Watch the shim of a running container (a thread). */
 void ctr_monitor(struct engine *e, struct ctr *c);

@@ -528,12 +528,34 @@ static int remove_files(struct engine *e, struct ctr *c, berth_error_t **err)
         return 0;
 }
 
+/* docker rm -v (and --rm): the container's anonymous volumes go too. */
+static void remove_anonymous_volumes(struct engine *e, struct ctr *c)
+{
+        _cleanup_free_ char *prefix = xasprintf("%s/volumes/", e->data_root);
+        json_t *mounts = json_object_get(c->config, "mounts"), *m;
+        size_t i;
+
+        json_array_foreach(mounts, i, m) {
+                const char *src = json_string_value(json_object_get(m, "source"));
+                if (src == NULL || !str_has_prefix(src, prefix))
+                        continue;
+                _cleanup_free_ char *vname = xstrdup(src + strlen(prefix));
+                char *slash = strchr(vname, '/');
+                if (slash)
+                        *slash = '\0';
+                _cleanup_free_ char *meta_path = xasprintf("%s%s/meta.json", prefix, vname);
+                json_t *meta = json_load_file(meta_path, 0, NULL);
+                if (json_is_true(json_object_get(meta, "anonymous")))
+                        engine_volume_remove(e, vname, true, NULL);
+                json_decref(meta);
+        }
+}
+
 int engine_container_remove(struct engine *e, const char *name, bool force, bool volumes, berth_error_t **err)
 {
         struct ctr *c;
         int r = 0;
 
-        (void)volumes; /* no volumes yet */
         if (ctr_find(e, name, &c, err) < 0)
                 return -1;
         pthread_mutex_lock(&c->lock);
@@ -566,6 +588,9 @@ int engine_container_remove(struct engine *e, const char *name, bool force, bool
                 pthread_mutex_unlock(&c->lock);
                 engine_container_event(e, c, "destroy", NULL);
                 ctr_forget(e, c);
+                /* after forgetting it: the volumes are no longer in use */
+                if (volumes)
+                        remove_anonymous_volumes(e, c);
         }
         ctr_unref(c);
         return r;

@@ -118,6 +118,15 @@ int engine_container_stats(struct engine *e, const char *name, bool stream, engi
 void engine_event(struct engine *e, const char *type, const char *action, const char *id, json_t *attrs);
 json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t since, int timeout_ms);
 
+/* Volumes (local driver): /volumes API shapes. */
+int engine_volume_create(struct engine *e, json_t *body, json_t **out, berth_error_t **err);
+int engine_volume_inspect(struct engine *e, const char *name, json_t **out, berth_error_t **err);
+int engine_volume_list(struct engine *e, json_t **out, berth_error_t **err);
+/* In use by a container: EBUSY, force or not (as dockerd). */
+int engine_volume_remove(struct engine *e, const char *name, bool force, berth_error_t **err);
+/* Unused anonymous volumes; all: named ones too. */
+int engine_volume_prune(struct engine *e, bool all, json_t **out, berth_error_t **err);
+
 /* Running processes (docker top): Titles and Processes as the API gives them. */
 int engine_container_top(struct engine *e, const char *name, json_t **out, berth_error_t **err);
 /* Number of images' users, for rmi: the engine records containers as

@@ -122,6 +122,34 @@ docker() { "$DOCKER_CLI" "$@"; }
 	done
 }
 
+@test "volumes: a named volume outlives its container; image files copied in; binds; anonymous volumes go with --rm" {
+	docker volume create data1 >/dev/null
+	run docker volume ls --format '{{.Name}} {{.Driver}}'
+	[[ $output == *"data1 local"* ]] || die "volume ls"
+	docker run --rm --network none -v data1:/data "$IMG" sh -c 'echo kept > /data/f'
+	run docker run --rm --network none -v data1:/data "$IMG" cat /data/f
+	[ "$output" = kept ] || die "named volume lost its data"
+	# a new volume at /etc gets the image's /etc
+	run docker run --rm --network none -v etcvol:/etc "$IMG" cat /etc/group
+	[[ $output == *root* ]] || die "no copy-up"
+	mkdir -p "$DAEMON_TMP/bind"
+	echo host >"$DAEMON_TMP/bind/h"
+	run docker run --rm --network none -v "$DAEMON_TMP/bind:/b:ro" "$IMG" sh -c 'cat /b/h; echo x > /b/y'
+	[[ $output == host* ]] || die "bind"
+	[ ! -e "$DAEMON_TMP/bind/y" ] || die "ro bind written"
+	docker run -d --name vuser --network none -v data1:/data "$IMG" sleep 100 >/dev/null
+	run docker volume rm data1
+	[ "$status" -ne 0 ]
+	[[ $output == *"in use"* ]] || die "rm of a volume in use"
+	docker rm -f vuser >/dev/null
+	before=$(docker volume ls -q | wc -l)
+	docker run --rm --network none -v /anon "$IMG" true
+	[ "$(docker volume ls -q | wc -l)" -eq "$before" ] || die "anonymous volume left by --rm"
+	docker volume rm data1 etcvol >/dev/null
+	run docker volume inspect data1
+	[ "$status" -ne 0 ]
+}
+
 @test "bad input: clear errors with Docker's status codes, the daemon keeps serving" {
 	run docker inspect no-such-container
 	[ "$status" -ne 0 ]

@@ -1,0 +1,254 @@
+/* Named and anonymous volumes: <data-root>/volumes/<name>/_data, with
+ * <name>/meta.json (created, labels, options, anonymous) written
+ * atomically.  A volume is in use while a container's config mounts it.
+ * A new volume mounted where the image has files gets a copy of them on
+ * first use, as Docker does (unless nocopy). */
+#include "engine/engine-internal.h"
+#include "image/layer.h"
+#include "storage/snapshot.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+static bool volume_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+        /* docker: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+        return n >= 2 && n <= 255 && ctr_name_valid(name);
+}
+
+static char *volume_dir(struct engine *e, const char *name)
+{
+        return xasprintf("%s/volumes/%s", e->data_root, name);
+}
+
+static json_t *volume_json(struct engine *e, const char *name, json_t *meta)
+{
+        _cleanup_free_ char *dir = volume_dir(e, name);
+        _cleanup_free_ char *mp = xasprintf("%s/_data", dir);
+        json_t *labels = json_object_get(meta, "Labels");
+        json_t *opts = json_object_get(meta, "Options");
+
+        return json_pack("{s:s, s:s, s:O?, s:s, s:s, s:O?, s:s}", "CreatedAt",
+                         json_string_value(json_object_get(meta, "CreatedAt")) ?: "", "Driver", "local", "Labels",
+                         json_object_size(labels) ? labels : NULL, "Mountpoint", mp, "Name", name, "Options",
+                         json_object_size(opts) ? opts : NULL, "Scope", "local");
+}
+
+static json_t *read_meta(struct engine *e, const char *name)
+{
+        _cleanup_free_ char *dir = volume_dir(e, name);
+        _cleanup_free_ char *path = xasprintf("%s/meta.json", dir);
+        json_t *m = json_load_file(path, 0, NULL);
+        return m ? m : json_object();
+}
+
+/* Create the volume unless it exists; *created says which. */
+int engine_volume_ensure(struct engine *e, const char *name, bool anonymous, json_t *labels, json_t *options,
+                         bool *created, berth_error_t **err)
+{
+        _cleanup_free_ char *dir = volume_dir(e, name);
+        _cleanup_free_ char *data = xasprintf("%s/_data", dir);
+        _cleanup_free_ char *meta_path = xasprintf("%s/meta.json", dir);
+        struct stat st;
+
+        *created = false;
+        if (!volume_name_valid(name))
+                return berth_fail(err, EINVAL,
+                                  "create %s: \"%s\" includes invalid characters for a local volume name, only "
+                                  "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
+                                  name, name);
+        if (stat(meta_path, &st) == 0)
+                return 0;
+        if (mkdir_p(data, 0755, err) < 0)
+                return -1;
+        _cleanup_free_ char *now = now_rfc3339();
+        /* docker shows volumes' times to the second */
+        now[19] = 'Z';
+        now[20] = '\0';
+        json_t *meta = json_pack("{s:s, s:O?, s:O?, s:b}", "CreatedAt", now, "Labels", labels, "Options", options,
+                                 "anonymous", anonymous);
+        _cleanup_free_ char *text = json_dumps(meta, JSON_COMPACT);
+        json_decref(meta);
+        if (write_file_atomic(meta_path, text, strlen(text), err) < 0)
+                return -1;
+        *created = true;
+        return 0;
+}
+
+/* Copy what the image has at dest (inside the mounted rootfs, resolved
+ * there: dest may be a symlink in the image) into a new volume. */
+int engine_volume_copy_up(const char *rootfs, const char *dest, const char *volume_data, berth_error_t **err)
+{
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
+        char path[64];
+
+        if (root < 0)
+                return berth_error(err, errno, "open %s", rootfs);
+        fd = (int)syscall(SYS_openat2, root, dest[0] == '/' ? dest + 1 : dest, &how, sizeof(how));
+        if (fd < 0)
+                return 0; /* nothing there in the image (or not a directory): an empty volume */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        const char *layers[] = { path };
+        return snapshot_vfs_create(layers, 1, volume_data, err);
+}
+
+/* The containers whose config mounts the volume. */
+static json_t *volume_users(struct engine *e, const char *name)
+{
+        _cleanup_free_ char *dir = volume_dir(e, name);
+        _cleanup_free_ char *prefix = xasprintf("%s/_data", dir);
+        json_t *users = json_array();
+
+        pthread_mutex_lock(&e->lock);
+        for (size_t i = 0; i < e->n_ctrs; i++) {
+                json_t *mounts = json_object_get(e->ctrs[i]->config, "mounts"), *m;
+                size_t k;
+                json_array_foreach(mounts, k, m) {
+                        const char *src = json_string_value(json_object_get(m, "source"));
+                        if (src && str_has_prefix(src, prefix) &&
+                            (src[strlen(prefix)] == '\0' || src[strlen(prefix)] == '/')) {
+                                json_array_append_new(users, json_string(e->ctrs[i]->id));
+                                break;
+                        }
+                }
+        }
+        pthread_mutex_unlock(&e->lock);
+        return users;
+}
+
+int engine_volume_create(struct engine *e, json_t *body, json_t **out, berth_error_t **err)
+{
+        const char *name = json_string_value(json_object_get(body, "Name"));
+        const char *driver = json_string_value(json_object_get(body, "Driver"));
+        char gen[CONTAINER_ID_LEN + 1];
+        bool created;
+
+        if (driver && *driver && strcmp(driver, "local") != 0)
+                return berth_fail(err, EINVAL, "volume driver %s is not available: only \"local\"", driver);
+        if (name == NULL || *name == '\0') {
+                unsigned char r[32];
+                if (getrandom(r, sizeof(r), 0) != sizeof(r))
+                        abort();
+                for (size_t i = 0; i < sizeof(r); i++)
+                        sprintf(gen + 2 * i, "%02x", r[i]);
+                name = gen;
+        }
+        if (engine_volume_ensure(e, name, false, json_object_get(body, "Labels"), json_object_get(body, "DriverOpts"),
+                                 &created, err) < 0)
+                return -1;
+        json_t *meta = read_meta(e, name);
+        *out = volume_json(e, name, meta);
+        json_decref(meta);
+        return 0;
+}
+
+int engine_volume_inspect(struct engine *e, const char *name, json_t **out, berth_error_t **err)
+{
+        _cleanup_free_ char *dir = volume_dir(e, name);
+        _cleanup_free_ char *meta_path = xasprintf("%s/meta.json", dir);
+
+        if (!volume_name_valid(name) || access(meta_path, F_OK) < 0)
+                return berth_fail(err, ENOENT, "get %s: no such volume", name);
+        json_t *meta = read_meta(e, name);
+        *out = volume_json(e, name, meta);
+        json_decref(meta);
+        return 0;
+}
+
+typedef void (*volume_fn)(struct engine *e, const char *name, json_t *meta, void *data);
+
+static void each_volume(struct engine *e, volume_fn fn, void *data)
+{
+        _cleanup_free_ char *root = xasprintf("%s/volumes", e->data_root);
+        DIR *d = opendir(root);
+        struct dirent *de;
+
+        if (d == NULL)
+                return;
+        while ((de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.' || !volume_name_valid(de->d_name))
+                        continue;
+                _cleanup_free_ char *meta_path = xasprintf("%s/%s/meta.json", root, de->d_name);
+                if (access(meta_path, F_OK) < 0)
+                        continue;
+                json_t *meta = read_meta(e, de->d_name);
+                fn(e, de->d_name, meta, data);
+                json_decref(meta);
+        }
+        closedir(d);
+}
+
+static void list_one(struct engine *e, const char *name, json_t *meta, void *data)
+{
+        json_array_append_new(data, volume_json(e, name, meta));
+}
+
+int engine_volume_list(struct engine *e, json_t **out, berth_error_t **err)
+{
+        json_t *list = json_array();
+
+        (void)err;
+        each_volume(e, list_one, list);
+        *out = json_pack("{s:o, s:[]}", "Volumes", list, "Warnings");
+        return 0;
+}
+
+int engine_volume_remove(struct engine *e, const char *name, bool force, berth_error_t **err)
+{
+        _cleanup_free_ char *dir = volume_dir(e, name);
+        _cleanup_free_ char *meta_path = xasprintf("%s/meta.json", dir);
+        json_t *users;
+
+        if (!volume_name_valid(name) || access(meta_path, F_OK) < 0)
+                return force ? 0 : berth_fail(err, ENOENT, "get %s: no such volume", name);
+        users = volume_users(e, name);
+        if (json_array_size(users) > 0) {
+                _cleanup_free_ char *list = json_dumps(users, JSON_COMPACT);
+                json_decref(users);
+                return berth_fail(err, EBUSY, "remove %s: volume is in use - %s", name, list);
+        }
+        json_decref(users);
+        /* meta first: a crash leaves data the next remove cleans, never a
+         * volume that lists but has no data */
+        unlink(meta_path);
+        if (layer_remove_tree_at(AT_FDCWD, dir) < 0)
+                return berth_error(err, errno, "remove volume %s", name);
+        return 0;
+}
+
+struct prune {
+        bool all;
+        json_t *deleted;
+        json_int_t bytes;
+};
+
+static void prune_one(struct engine *e, const char *name, json_t *meta, void *data)
+{
+        struct prune *p = data;
+        json_t *users;
+
+        if (!p->all && !json_is_true(json_object_get(meta, "anonymous")))
+                return;
+        users = volume_users(e, name);
+        bool used = json_array_size(users) > 0;
+        json_decref(users);
+        if (!used && engine_volume_remove(e, name, false, NULL) == 0)
+                json_array_append_new(p->deleted, json_string(name));
+}
+
+int engine_volume_prune(struct engine *e, bool all, json_t **out, berth_error_t **err)
+{
+        struct prune p = { .all = all, .deleted = json_array() };
+
+        (void)err;
+        each_volume(e, prune_one, &p);
+        *out = json_pack("{s:o, s:I}", "VolumesDeleted", p.deleted, "SpaceReclaimed", p.bytes);
+        return 0;
+}
