@@ -1,25 +1,41 @@
 #!/bin/bash
-# The quick-start demo: install, build, then run a container from Debian's
-# busybox-static with berth-runtime, and have it report from the inside its
-# hostname, that it is PID 1, and the memory limit it runs under.
+# The quick-start demo: install, build, start berthd (its own data root,
+# exec root and socket in a temp dir), make an image from Debian's
+# busybox-static with `berth import`, run it: from the inside it reports
+# its hostname, that it is PID 1, and its 64 MiB memory limit; then a
+# detached container shown by `berth ps`, `berth logs` and `berth stats`.
+# berthd is stopped and everything removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 
-bundle=$(mktemp -d /tmp/berth-demo.XXXXXX)
-root=$bundle/state
-trap 'build/berth-runtime --root "$root" delete --force berth-demo >/dev/null 2>&1 || true; rm -rf "$bundle"' EXIT
-mkdir -p "$bundle/rootfs/bin"
-cp /bin/busybox "$bundle/rootfs/bin/busybox"
-for applet in sh cat echo hostname; do ln -s busybox "$bundle/rootfs/bin/$applet"; done
+d=$(mktemp -d /tmp/berth-demo.XXXXXX)
+berthd_pid=""
+cleanup() {
+	build/berth rm -f ticker >/dev/null 2>&1 || true
+	[ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null || true
+	grep -o " $d[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	rm -rf "$d"
+}
+trap cleanup EXIT
+export BERTH_HOST=unix://$d/berth.sock
+build/berthd -H "$BERTH_HOST" --data-root "$d/data" --exec-root "$d/run" >"$d/berthd.log" 2>&1 &
+berthd_pid=$!
+for _ in $(seq 100); do [ -S "$d/berth.sock" ] && break; sleep 0.05; done
 
-build/berth-runtime spec --bundle "$bundle"
-# a 64 MiB memory limit, no terminal, a hostname, and the report as the command
+say() { echo; echo "\$ berth $*"; build/berth "$@"; }
+mkdir -p "$d/rootfs/bin"
+cp /bin/busybox "$d/rootfs/bin/busybox"
+for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$d/rootfs/bin/$applet"; done
+tar -C "$d/rootfs" -cf "$d/busybox.tar" .
+
+say import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$d/busybox.tar" demo/busybox:1
+say images
 script='echo "hostname:     $(hostname)"; echo "pid:          $$ (PID 1 inside its own PID namespace)"; limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes); echo "memory limit: $limit bytes ($((limit / 1048576)) MiB)"'
-jq --arg script "$script" '.process.terminal = false | .process.args = ["/bin/sh", "-c", $script]
-    | .hostname = "berth-demo" | .linux.resources.memory = {limit: 67108864}
-    | .linux.cgroupsPath = "/berth-demo"' "$bundle/config.json" >"$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
-echo "\$ berth-runtime run --bundle $bundle berth-demo"
-build/berth-runtime --root "$root" run --bundle "$bundle" berth-demo
+say run --rm --network none --hostname berth-demo -m 64m demo/busybox:1 sh -c "$script"
+say run -d --name ticker --network none demo/busybox:1 sh -c 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.5; done' >/dev/null
+sleep 1.2
+say ps
+say logs ticker
+say stats --no-stream ticker

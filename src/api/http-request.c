@@ -178,6 +178,16 @@ const char *http_query(const struct http_request *req, const char *name)
         return http_kvs_get(&req->query, name, false);
 }
 
+size_t http_query_all(const struct http_request *req, const char *name, const char **out, size_t max)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < req->query.n && n < max; i++)
+                if (strcmp(req->query.v[i].key, name) == 0)
+                        out[n++] = req->query.v[i].value;
+        return n;
+}
+
 bool http_query_bool(const struct http_request *req, const char *name)
 {
         return http_parse_bool(http_query(req, name));

@@ -97,6 +97,9 @@ const char *http_param(const struct http_request *req, const char *name);
 /* Decoded query value ('+' is a space); "" for "?all"; NULL if absent.
  * The first one wins when a name repeats. */
 const char *http_query(const struct http_request *req, const char *name);
+/* Every value of a repeated name (changes=A&changes=B), in order: up to
+ * max into out; returns how many. */
+size_t http_query_all(const struct http_request *req, const char *name, const char **out, size_t max);
 /* dockerd's boolValue: false when absent, "", "0", "no", "false" or
  * "none" (any case, spaces trimmed), true otherwise. */
 bool http_query_bool(const struct http_request *req, const char *name);

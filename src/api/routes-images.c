@@ -174,7 +174,8 @@ static int do_import(struct api *api, struct http_request *req, berth_error_t **
         const char *repo = http_query(req, "repo"), *tag = http_query(req, "tag");
         _cleanup_free_ char *ref = repo && *repo ? pull_reference(repo, tag) : NULL;
         _cleanup_free_ char *id = NULL;
-        const char *changes[2] = { http_query(req, "changes"), NULL };
+        const char *changes[65] = { NULL };
+        http_query_all(req, "changes", changes, 64);
         struct feeder f;
         pthread_t tid;
         struct http_stream *s;
@@ -185,7 +186,7 @@ static int do_import(struct api *api, struct http_request *req, berth_error_t **
         if (body_fd(req, &f, &tid, &fd, err) < 0)
                 return -1;
         struct image_store *store = engine_images_lock(api->engine);
-        int r = image_import_tar(store, fd, ref, changes[0] && *changes[0] ? changes : NULL,
+        int r = image_import_tar(store, fd, ref, changes[0] ? changes : NULL,
                                  http_query(req, "message"), &id, err);
         engine_images_unlock(api->engine);
         body_done(fd, tid);
@@ -425,12 +426,9 @@ static void *pump_thread(void *arg)
 static int get_save(struct http_request *req, void *data, berth_error_t **err)
 {
         struct api *api = data;
-        const char *names[64] = { 0 };
-        size_t n = 0;
-        char *all = xstrdup(http_query(req, "names") ?: "");
-        /* names=a&names=b arrives as the first only through http_query;
-         * the single-name form covers docker save IMAGE */
-        names[n++] = all;
+        const char *names[65] = { 0 };
+        size_t n = http_query_all(req, "names", names, 64);
+        char *all = xstrdup(n ? names[0] : "");
         int fds[2];
         struct http_stream *s;
         pthread_t tid;

@@ -295,6 +295,52 @@ int cli_call(struct cli *c, const char *method, const char *path, const char *js
         return 0;
 }
 
+static size_t file_read_cb(char *buf, size_t size, size_t n, void *data)
+{
+        return fread(buf, size, n, data);
+}
+
+int cli_call_upload(struct cli *c, const char *path, const char *content_type, FILE *body, long long size,
+                    struct cli_response *resp, berth_error_t **err)
+{
+        _cleanup_free_ char *ct = xasprintf("Content-Type: %s", content_type);
+        const char *extra[] = { ct, NULL };
+        struct curl_slist *hdrs;
+        struct buf out = { 0 };
+        CURLcode rc;
+
+        memset(resp, 0, sizeof(*resp));
+        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
+                return -1;
+        curl_easy_reset(c->curl);
+        hdrs = setup(c, c->curl, "PUT", path, NULL, extra);
+        /* a streamed POST body: the file is never held in memory */
+        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, "POST");
+        curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, file_read_cb);
+        curl_easy_setopt(c->curl, CURLOPT_READDATA, body);
+        curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &out);
+        rc = curl_easy_perform(c->curl);
+        curl_slist_free_all(hdrs);
+        if (rc != CURLE_OK) {
+                free(out.data);
+                return transport_error(c, c->curl, rc, err);
+        }
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (out.data == NULL)
+                buf_add(&out, "", 0);
+        resp->body = out.data;
+        resp->len = out.len;
+        if (resp->status >= 400) {
+                int ret = cli_daemon_error(resp, err);
+                cli_response_free(resp);
+                return ret;
+        }
+        return 0;
+}
+
 int cli_call_ok(struct cli *c, const char *method, const char *path, const char *json_body,
                 struct cli_response *resp, berth_error_t **err)
 {

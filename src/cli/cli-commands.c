@@ -16,6 +16,8 @@ struct cli_command {
 static const struct cli_command commands[] = {
         { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
           "  (the options of run, except -d and --rm)\n" },
+        { "import", cmd_import, "import [OPTIONS] file [REPOSITORY[:TAG]]",
+          "Import the contents from a tarball to create a filesystem image" },
         { "images", cmd_images, "images [OPTIONS] [REPOSITORY[:TAG]]", "List images",
           "  -a, --all             Show all images (default hides intermediate images)\n"
           "      --digests         Show digests\n"
@@ -93,6 +95,8 @@ static const struct cli_command commands[] = {
           "  -a, --attach                 Attach STDOUT/STDERR and forward signals\n"
           "      --detach-keys string     Override the key sequence for detaching a container\n"
           "  -i, --interactive            Attach container's STDIN\n" },
+        { "stats", cmd_stats, "stats --no-stream [OPTIONS] [CONTAINER...]",
+          "Display a snapshot of containers' resource usage statistics" },
         { "stop", cmd_stop, "stop [OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
           "  -s, --signal string   Signal to send to the container\n"
           "  -t, --timeout int     Seconds to wait before killing the container\n" },

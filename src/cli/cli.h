@@ -66,6 +66,10 @@ typedef int (*cli_sink_fn)(void *opaque, const char *data, size_t len, berth_err
 int cli_call_stream(struct cli *c, const char *method, const char *path,
                     const char *const *headers, cli_sink_fn sink, void *opaque,
                     berth_error_t **err);
+/* POST path with the file as the body (streamed; size bytes), an error
+ * status reported as cli_call_ok does. */
+int cli_call_upload(struct cli *c, const char *path, const char *content_type, FILE *body, long long size,
+                    struct cli_response *resp, berth_error_t **err);
 /* The message of an error response, as docker prints it. */
 int cli_daemon_error(const struct cli_response *resp, berth_error_t **err);
 /* "/v1.41" + path */
@@ -242,6 +246,8 @@ int cmd_images(struct cli *c, int argc, char **argv);
 int cmd_pull(struct cli *c, int argc, char **argv);
 int cmd_rmi(struct cli *c, int argc, char **argv);
 int cmd_tag(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_ps(struct cli *c, int argc, char **argv);
 int cmd_create(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
