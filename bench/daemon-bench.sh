@@ -28,9 +28,11 @@ done
 w=$(mktemp -d /tmp/berth-daemon-bench.XXXXXX)
 bpid="" dpid=""
 cleanup() {
-	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null
-	sleep 1
+	local p
+	for p in $bpid $dpid; do
+		kill "$p" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	done
 	for f in "$w"/b/run/shims/*/shim.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
 	grep -o " $w[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	rm -rf "$w"
