@@ -142,7 +142,9 @@ static int cgroups_path(struct spec_ctx *ctx, berth_error_t **err)
                 _cleanup_free_ char *q = printable(parent);
                 return berth_error(err, 0, "HostConfig.CgroupParent: %s must not contain \"..\"", q);
         }
-        path = parent[0] ? xasprintf("%s/%s", parent, ctx->in->id) : xasprintf("berth/%s", ctx->in->id);
+        /* relative: the runtime puts it under its own parent ("berth"),
+         * which it removes with the last container */
+        path = xasprintf("%s%s%s", parent, parent[0] ? "/" : "", ctx->in->id);
         json_object_set_new(json_object_get(ctx->spec, "linux"), "cgroupsPath", must(json_string(path)));
         return 0;
 }

@@ -127,19 +127,26 @@ static int keep_first(berth_error_t **err, berth_error_t **e, const char *where)
 /* Every hierarchy is tried even when one fails, so as little as possible
  * is left behind; they share one deadline, so a task that will not leave
  * costs a second, not a second per hierarchy. */
-/* The runtime's own parent ("berth") goes with its last container, so the
- * host is left as it was.  rmdir refuses while another container lives
- * there; a create racing with this retries its mkdir walk. */
+/* The runtime's own parent ("berth"), and the directories between it and
+ * the container's cgroup ("berth/pods/x" for "pods/x/<id>"), go with their
+ * last container, so the host is left as it was.  rmdir refuses while
+ * another container lives there; a create racing with this retries its
+ * mkdir walk. */
 static void remove_empty_runtime_parent(struct cgroup *cg)
 {
         const struct cg_host *h = cg->host;
+        _cleanup_free_ char *dir = xstrdup(cg->rel);
+        char *slash;
 
         if (!str_has_prefix(cg->rel, CG_PARENT "/"))
                 return;
-        for (size_t i = 0; i < h->n_v1; i++)
-                unlinkat(h->v1[i].rootfd, CG_PARENT, AT_REMOVEDIR);
-        if (h->unified_rootfd >= 0)
-                unlinkat(h->unified_rootfd, CG_PARENT, AT_REMOVEDIR);
+        while ((slash = strrchr(dir, '/')) != NULL) {
+                *slash = '\0';
+                for (size_t i = 0; i < h->n_v1; i++)
+                        unlinkat(h->v1[i].rootfd, dir, AT_REMOVEDIR);
+                if (h->unified_rootfd >= 0)
+                        unlinkat(h->unified_rootfd, dir, AT_REMOVEDIR);
+        }
 }
 
 int cgroup_destroy(struct cgroup *cg, berth_error_t **err)

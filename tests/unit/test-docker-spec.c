@@ -512,7 +512,7 @@ static void trace_create_start_spec(void **state)
         assert_string_equal(str_at(s, "hostname"), "d6f7782dfc5d");
         assert_string_equal(str_at(s, "root.path"), rootfs);
         assert_false(json_is_true(at(s, "root.readonly")));
-        assert_string_equal(str_at(s, "linux.cgroupsPath"), "berth/d6f7782dfc5ded6702d039f1c4121eb2df66979a3b2d3d77fa31536ec8c4b951");
+        assert_string_equal(str_at(s, "linux.cgroupsPath"), "d6f7782dfc5ded6702d039f1c4121eb2df66979a3b2d3d77fa31536ec8c4b951");
         assert_non_null(find_ns(s, "network"));
         assert_null(json_object_get(find_ns(s, "network"), "path"));
         for (const char *const *t = (const char *const[]){ "pid", "ipc", "uts", "mount", "cgroup", NULL }; *t; t++)
