@@ -5,7 +5,6 @@
 #include "image/image-store.h"
 #include "image/image.h"
 #include "image/imagedb.h"
-#include "image/layer.h"
 #include "image/reference.h"
 #include "image/store.h"
 #include "storage/rootfs.h"
@@ -244,7 +243,7 @@ static void undo(struct create *cr)
                 rootfs_remove(s, cr->c->id, cr->rootfs, NULL);
                 engine_images_unlock(cr->e);
         }
-        layer_remove_tree_at(AT_FDCWD, cr->dir);
+        remove_tree_at(AT_FDCWD, cr->dir);
 }
 
 int engine_container_create(struct engine *e, json_t *body, const char *name, char **id, json_t **warnings,

@@ -2,7 +2,6 @@
  * monitor that records the exit, stop/kill/pause, wait, and removal. */
 #include "engine/engine-internal.h"
 #include "image/image-store.h"
-#include "image/layer.h"
 #include "oci/signals.h"
 #include "runtime/container.h"
 #include "storage/rootfs.h"
@@ -90,7 +89,7 @@ static int launch_shim(struct engine *e, struct ctr *c, berth_error_t **err)
         char msg[1024] = "";
         pid_t pid;
 
-        layer_remove_tree_at(AT_FDCWD, state);
+        remove_tree_at(AT_FDCWD, state);
         if (mkdir_p(state, 0700, err) < 0)
                 return -1;
         argv[n++] = e->o.shim_path;
@@ -522,9 +521,9 @@ static int remove_files(struct engine *e, struct ctr *c, berth_error_t **err)
         engine_images_unlock(e);
         if (r < 0)
                 return r;
-        layer_remove_tree_at(AT_FDCWD, state);
-        if (layer_remove_tree_at(AT_FDCWD, dir) < 0)
-                return berth_error(err, errno, "remove %s", dir);
+        remove_tree_at(AT_FDCWD, state);
+        if ((r = remove_tree_at(AT_FDCWD, dir)) < 0)
+                return berth_error(err, -r, "remove %s", dir);
         return 0;
 }
 

@@ -4,7 +4,6 @@
  * A new volume mounted where the image has files gets a copy of them on
  * first use, as Docker does (unless nocopy). */
 #include "engine/engine-internal.h"
-#include "image/layer.h"
 #include "storage/snapshot.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -218,8 +217,9 @@ int engine_volume_remove(struct engine *e, const char *name, bool force, berth_e
         /* meta first: a crash leaves data the next remove cleans, never a
          * volume that lists but has no data */
         unlink(meta_path);
-        if (layer_remove_tree_at(AT_FDCWD, dir) < 0)
-                return berth_error(err, errno, "remove volume %s", name);
+        int r = remove_tree_at(AT_FDCWD, dir);
+        if (r < 0)
+                return berth_error(err, -r, "remove volume %s", name);
         return 0;
 }
 

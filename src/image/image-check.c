@@ -2,7 +2,6 @@
 #include "image/digest.h"
 #include "image/image-store.h"
 #include "image/imagedb.h"
-#include "image/layer.h"
 #include "image/manifest.h"
 #include "image/store.h"
 #include "util/util.h"
@@ -198,8 +197,9 @@ static int gc_layers(struct image_store *s, struct image_gc_report *r, berth_err
                 /* forget first: a crash after this leaves a directory the
                  * next open removes, never a record without one */
                 ret = imagedb_layer_delete(db, unused.ids[i], err);
-                if (ret == 0 && layer_remove_tree_at(root, rel) < 0)
-                        ret = berth_error(err, errno, "remove %s/%s", image_store_root(s), rel);
+                int rm = ret == 0 ? remove_tree_at(root, rel) : 0;
+                if (rm < 0)
+                        ret = berth_error(err, -rm, "remove %s/%s", image_store_root(s), rel);
                 r->layers++;
         }
         cleanup_strvp(&unused.ids);

@@ -92,8 +92,9 @@ static int repair_layer_dirs(struct image_store *s, berth_error_t **err)
                         }
                         remove = r == 0;
                 }
-                if (remove && layer_remove_tree_at(s->layers_fd, n) < 0) {
-                        int e = errno;
+                int rr = remove ? remove_tree_at(s->layers_fd, n) : 0;
+                if (rr < 0) {
+                        int e = -rr;
                         closedir(d);
                         return berth_error(err, e, "remove %s/layers/%s", s->root, n);
                 }
@@ -273,8 +274,9 @@ int image_store_unpack_layer(struct image_store *s, struct layer_unpack *l, int 
                 if (errno != EEXIST && errno != ENOTEMPTY)
                         r = berth_error(err, errno, "rename layer %s into place", l->chain_id);
         }
-        if (layer_remove_tree_at(s->layers_fd, tmp) < 0 && r == 0)
-                r = berth_error(err, errno, "remove %s/layers/%s", s->root, tmp);
+        int rm = remove_tree_at(s->layers_fd, tmp);
+        if (rm < 0 && r == 0)
+                r = berth_error(err, -rm, "remove %s/layers/%s", s->root, tmp);
         if (r < 0)
                 return berth_error_wrap(err, "layer %s", l->blob_digest ? l->blob_digest : l->diff_id);
         return 0;

@@ -229,22 +229,7 @@ static int remove_children(struct layer_ctx *c, int fd, const char *path)
 
 int layer_remove_tree(int dirfd, const char *name)
 {
-        int fd, r;
-
-        if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-                return 0;
-        if (errno != EISDIR)
-                return -errno;
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        r = remove_children(NULL, fd, NULL);
-        close(fd);
-        if (r < 0)
-                return r;
-        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
+        return remove_tree_at(dirfd, name);
 }
 
 int layer_remove_lower(struct layer_ctx *c, int fd, const char *path)
@@ -324,15 +309,4 @@ void layer_pathset_free(struct layer_pathset *s)
         free(s->slots);
         s->slots = NULL;
         s->cap = s->used = 0;
-}
-
-int layer_remove_tree_at(int dirfd, const char *name)
-{
-        int r = layer_remove_tree(dirfd, name);
-
-        if (r < 0) {
-                errno = -r;
-                return -1;
-        }
-        return 0;
 }

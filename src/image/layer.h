@@ -103,8 +103,3 @@ int layer_apply(int fd_in, const char *dest_dir, const struct layer_apply_opts *
  * the compressed bytes as they pass). */
 int layer_apply_read(layer_read_fn fn, void *cookie, const char *dest_dir,
                      const struct layer_apply_opts *o, struct layer_stats *st, berth_error_t **err);
-
-/* Remove name in dirfd, a whole tree if it is a directory, never
- * following symlinks (layer trees hold hostile ones).  ENOENT is
- * success.  Returns 0, or -1 with errno set. */
-int layer_remove_tree_at(int dirfd, const char *name);

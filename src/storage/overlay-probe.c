@@ -96,7 +96,7 @@ static int probe(const char *dir, char **why, berth_error_t **err)
         merged = xasprintf("%s/merged", base);
         if (snapshot_unmount(merged, NULL) < 0)
                 return r;
-        rm = storage_remove_tree(AT_FDCWD, base);
+        rm = remove_tree_at(AT_FDCWD, base);
         if (rm < 0 && r >= 0) {
                 free(steal_pointer(why));
                 return berth_error(err, -rm, "remove %s", base);

@@ -1,7 +1,6 @@
 #include "storage/rootfs.h"
 #include "image/image-store.h"
 #include "image/imagedb.h"
-#include "image/layer.h"
 #include "storage/snapshot.h"
 #include "util/util.h"
 #include <fcntl.h>
@@ -92,7 +91,12 @@ static int remove_container_dir(struct image_store *s, const char *cid)
         _cleanup_free_ char *containers = xasprintf("%s/containers", image_store_root(s));
         _cleanup_close_ int fd = open(containers, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        return fd < 0 ? (errno == ENOENT ? 0 : -1) : layer_remove_tree_at(fd, cid);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -1;
+        int r = remove_tree_at(fd, cid);
+        if (r < 0)
+                errno = -r;
+        return r < 0 ? -1 : 0;
 }
 
 int rootfs_create(struct image_store *s, const char *cid, const char *name, const char *target,

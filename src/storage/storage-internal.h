@@ -4,12 +4,6 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-/* remove.c */
-/* Remove name in dirfd, a whole tree when it is a directory; symlinks are
- * removed, never followed.  ENOENT is success.  Returns 0 or -errno. */
-int storage_remove_tree(int dirfd, const char *name);
-/* Remove everything inside the directory open as fd.  0 or -errno. */
-int storage_clear_dir(int fd);
 
 /* A node being copied by the vfs driver: open (fd >= 0), or only named in
  * its parent directory (symlinks, devices, fifos: no fd can carry their

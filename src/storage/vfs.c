@@ -178,7 +178,7 @@ static int copy_nondir(struct vfs_ctx *c, int sdir, int ddir, const char *name, 
                        berth_error_t **err)
 {
         const char *first = st->st_nlink > 1 ? links_find(c, st) : NULL;
-        int r = storage_remove_tree(ddir, name);
+        int r = remove_tree_at(ddir, name);
 
         if (r < 0)
                 return berth_error(err, -r, "remove what lower layers put there");
@@ -234,7 +234,7 @@ static int copy_subdir(struct vfs_ctx *c, int sdir, int ddir, const char *name, 
         dfd = open_dest_dir(ddir, name, &merge, err);
         if (dfd < 0)
                 return -1;
-        if (merge && is_opaque(sfd) && (r = storage_clear_dir(dfd)) < 0)
+        if (merge && is_opaque(sfd) && (r = clear_dir(dfd)) < 0)
                 return berth_error(err, -r, "clear the lower content of an opaque directory");
         if (copy_dir(c, sfd, dfd, err) < 0)
                 return -1;
@@ -251,7 +251,7 @@ static int copy_entry(struct vfs_ctx *c, int sdir, int ddir, const char *name, b
         if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return berth_error(err, errno, "stat");
         if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) { /* whiteout */
-                r = storage_remove_tree(ddir, name);
+                r = remove_tree_at(ddir, name);
                 return r < 0 ? berth_error(err, -r, "remove (whiteout)") : 0;
         }
         if (S_ISDIR(st.st_mode))

@@ -57,6 +57,12 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, berth_err
 int read_file(const char *path, char **out, size_t *len, berth_error_t **err);
 int mkdir_p(const char *path, mode_t mode, berth_error_t **err);
 bool str_has_prefix(const char *s, const char *prefix);
+/* Remove name in dirfd, a whole tree when it is a directory; symlinks are
+ * removed, never followed (trees from images are hostile).  ENOENT is
+ * success.  Returns 0 or -errno. */
+int remove_tree_at(int dirfd, const char *name);
+/* Remove everything inside the directory open as fd.  0 or -errno. */
+int clear_dir(int fd);
 /* The first len bytes of s quoted for a one-line error message: at most
  * 256 of them, bytes outside printable ASCII as \xNN, "..." when cut.
  * Outside input (a reference, a digest, a tar entry name) goes through this
