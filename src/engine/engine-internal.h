@@ -34,6 +34,8 @@ struct ctr {
         unsigned exits;         /* number of exits seen: next-exit waits for it to grow */
         unsigned attach_waiting; /* attach clients waiting for the shim of a start */
         unsigned start_failures; /* wakes attach clients of a start that failed */
+        bool stop_requested;    /* stopped or killed through the API: no restart */
+        unsigned restart_delay_ms; /* the next restart's delay, doubling */
         bool removed;
         int refs;               /* engine's list + users in flight */
 };

@@ -146,6 +146,8 @@ static pid_t read_pid_file(const char *path)
 
 /* ---- exit and monitor -------------------------------------------------- */
 
+static int start_locked(struct engine *e, struct ctr *c, berth_error_t **err);
+
 static void set_str(char **field, char *value)
 {
         free(*field);
@@ -200,6 +202,61 @@ static void auto_remove(struct engine *e, struct ctr *c)
                 berth_warn("container %.12s: --rm: %s", c->id, err->msg);
 }
 
+/* Restart policies, as Docker's: always and unless-stopped restart any
+ * exit, on-failure[:N] a non-zero one (at most N times); none after a stop
+ * or kill through the API.  The delay starts at 100 ms and doubles up to a
+ * minute, and starts over after 10 s of running. */
+static bool should_restart(struct ctr *c)
+{
+        json_t *policy = json_object_get(json_object_get(c->body, "HostConfig"), "RestartPolicy");
+        const char *name = json_string_value(json_object_get(policy, "Name"));
+        json_int_t max = json_integer_value(json_object_get(policy, "MaximumRetryCount"));
+
+        if (name == NULL || c->stop_requested || c->removed || c->auto_remove)
+                return false;
+        if (strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0)
+                return true;
+        return strcmp(name, "on-failure") == 0 && c->exit_code != 0 && (max <= 0 || c->restart_count < max);
+}
+
+static bool restart_after_delay(struct engine *e, struct ctr *c)
+{
+        int64_t ran = rfc3339_to_unix(c->finished_at) - rfc3339_to_unix(c->started_at);
+        struct timespec ts;
+
+        pthread_mutex_lock(&c->lock);
+        if (!should_restart(c)) {
+                pthread_mutex_unlock(&c->lock);
+                return false;
+        }
+        c->restart_delay_ms = ran >= 10 || c->restart_delay_ms == 0 ? 100 : MIN(c->restart_delay_ms * 2, 60000u);
+        c->status = CTR_RESTARTING;
+        engine_db_save(e, c, NULL);
+        unsigned delay = c->restart_delay_ms;
+        pthread_mutex_unlock(&c->lock);
+        ts.tv_sec = delay / 1000;
+        ts.tv_nsec = (long)(delay % 1000) * 1000000;
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&c->lock);
+        /* stopped or removed meanwhile */
+        if (c->stop_requested || c->removed) {
+                c->status = CTR_EXITED;
+                engine_db_save(e, c, NULL);
+                pthread_cond_broadcast(&c->changed);
+                pthread_mutex_unlock(&c->lock);
+                return false;
+        }
+        c->status = CTR_EXITED;
+        _cleanup_error_ berth_error_t *err = NULL;
+        int r = start_locked(e, c, &err);
+        if (r == 0)
+                c->restart_count++;
+        else
+                berth_warn("container %.12s: restart: %s", c->id, err->msg);
+        pthread_mutex_unlock(&c->lock);
+        return r == 0;
+}
+
 static void *monitor_thread(void *arg)
 {
         struct monitor *m = arg;
@@ -215,6 +272,8 @@ static void *monitor_thread(void *arg)
         record_exit(m->e, c);
         if (c->auto_remove)
                 auto_remove(m->e, c);
+        else if (restart_after_delay(m->e, c))
+                ctr_monitor(m->e, c);
         ctr_unref(c);
         free(m);
         return NULL;
@@ -316,6 +375,7 @@ int engine_container_start(struct engine *e, const char *name, berth_error_t **e
         if (ctr_find(e, name, &c, err) < 0)
                 return -1;
         pthread_mutex_lock(&c->lock);
+        c->stop_requested = false;
         r = start_locked(e, c, err);
         bool shim_up = c->shim_pid > 0;
         pthread_mutex_unlock(&c->lock);
@@ -354,6 +414,8 @@ int engine_container_kill(struct engine *e, const char *name, const char *signal
                 return -1;
         pthread_mutex_lock(&c->lock);
         r = running(c) ? 0 : berth_fail(err, EBUSY, "Container %s is not running", c->id);
+        if (r == 0)
+                c->stop_requested = true;
         pthread_mutex_unlock(&c->lock);
         if (r == 0)
                 r = send_signal(e, c, sig, err);
@@ -384,6 +446,7 @@ static int stop_ctr(struct engine *e, struct ctr *c, int timeout, berth_error_t 
         int sig;
 
         pthread_mutex_lock(&c->lock);
+        c->stop_requested = true;
         if (!running(c)) {
                 pthread_mutex_unlock(&c->lock);
                 return berth_fail(err, EALREADY, "container already stopped");
@@ -439,6 +502,7 @@ int engine_container_restart(struct engine *e, const char *name, int timeout, be
                 return -1;
         }
         pthread_mutex_lock(&c->lock);
+        c->stop_requested = false;
         r = start_locked(e, c, err);
         if (r == 0)
                 c->restart_count++;
@@ -563,6 +627,8 @@ int engine_container_remove(struct engine *e, const char *name, bool force, bool
                 ctr_unref(c);
                 return berth_fail(err, EBUSY, "removal of container %s is already in progress", c->name);
         }
+        if (!running(c) || force)
+                c->stop_requested = true;
         if (running(c) && !force)
                 r = berth_fail(err, EBUSY,
                                 "You cannot remove a %s container %s. Stop the container before attempting removal "

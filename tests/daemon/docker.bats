@@ -150,6 +150,25 @@ docker() { "$DOCKER_CLI" "$@"; }
 	[ "$status" -ne 0 ]
 }
 
+@test "restart policies: on-failure:N, always, and none after a stop" {
+	docker run -d --name rf --network none --restart on-failure:2 "$IMG" sh -c 'exit 3' >/dev/null
+	for _ in $(seq 50); do
+		[ "$(docker inspect -f '{{.RestartCount}} {{.State.Status}}' rf)" = "2 exited" ] && break
+		sleep 0.1
+	done
+	run docker inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' rf
+	[ "$output" = "2 exited 3" ] || die "on-failure:2"
+	docker run -d --name ra --network none --restart always "$IMG" sh -c 'sleep 0.2' >/dev/null
+	sleep 1.5
+	n=$(docker inspect -f '{{.RestartCount}}' ra)
+	[ "$n" -ge 1 ] || die "always did not restart"
+	docker stop -t 1 ra >/dev/null
+	n=$(docker inspect -f '{{.RestartCount}}' ra)
+	sleep 1
+	[ "$(docker inspect -f '{{.RestartCount}} {{.State.Status}}' ra)" = "$n exited" ] || die "restarted after stop"
+	docker rm -f rf ra >/dev/null
+}
+
 @test "bad input: clear errors with Docker's status codes, the daemon keeps serving" {
 	run docker inspect no-such-container
 	[ "$status" -ne 0 ]
