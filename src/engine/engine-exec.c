@@ -272,6 +272,24 @@ int engine_exec_start(struct engine *e, const char *exec_id, int client, const v
         return 0;
 }
 
+void engine_exec_forget(const char *ctr_id)
+{
+        pthread_mutex_lock(&execs_lock);
+        for (struct exec_rec **pp = &execs; *pp;) {
+                struct exec_rec *x = *pp;
+                /* a running exec's thread still uses its record */
+                if (strcmp(x->ctr_id, ctr_id) == 0 && !x->running) {
+                        *pp = x->next;
+                        json_decref(x->process);
+                        json_decref(x->body);
+                        free(x);
+                } else {
+                        pp = &x->next;
+                }
+        }
+        pthread_mutex_unlock(&execs_lock);
+}
+
 int engine_exec_inspect(struct engine *e, const char *exec_id, json_t **out, berth_error_t **err)
 {
         struct exec_rec *x;

@@ -93,6 +93,10 @@ int engine_volume_ensure(struct engine *e, const char *name, bool anonymous, jso
                          bool *created, berth_error_t **err);
 int engine_volume_copy_up(const char *rootfs, const char *dest, const char *volume_data, berth_error_t **err);
 
+/* engine-exec.c: drop a removed container's exec records (as dockerd,
+ * they live as long as their container). */
+void engine_exec_forget(const char *ctr_id);
+
 /* engine-run.c */
 /* Watch the shim of a running container (a thread). */
 void ctr_monitor(struct engine *e, struct ctr *c);

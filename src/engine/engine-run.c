@@ -652,6 +652,7 @@ int engine_container_remove(struct engine *e, const char *name, bool force, bool
                 pthread_cond_broadcast(&c->changed);
                 pthread_mutex_unlock(&c->lock);
                 engine_container_event(e, c, "destroy", NULL);
+                engine_exec_forget(c->id);
                 ctr_forget(e, c);
                 /* after forgetting it: the volumes are no longer in use */
                 if (volumes)
