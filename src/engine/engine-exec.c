@@ -164,8 +164,9 @@ static pid_t spawn(struct engine *e, const char *ctr_id, const char *process_fil
 
 static int frame(int fd, int stream, const char *buf, size_t n)
 {
-        unsigned char h[8] = { (unsigned char)stream, 0, 0, 0, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
-                               (unsigned char)(n >> 8), (unsigned char)n };
+        unsigned char h[8];
+
+        stdcopy_header(h, stream, n);
         if (write_all(fd, h, 8) < 0)
                 return -1;
         return write_all(fd, buf, n);

@@ -97,7 +97,13 @@ int engine_volume_copy_up(const char *rootfs, const char *dest, const char *volu
  * they live as long as their container). */
 void engine_exec_forget(const char *ctr_id);
 
+/* engine-io.c: Docker's stdcopy frame header: stream (1 stdout, 2
+ * stderr), three zero bytes, the big-endian length. */
+void stdcopy_header(unsigned char h[8], int stream, size_t len);
+
 /* engine-run.c */
+/* Connect to one of the shim's sockets ("control.sock", "attach.sock"). */
+int shim_connect(struct engine *e, struct ctr *c, const char *socket_name, berth_error_t **err);
 /* Watch the shim of a running container (a thread). */
 void ctr_monitor(struct engine *e, struct ctr *c);
 /* Send one control line to the shim; *reply (may be NULL) gets its answer. */

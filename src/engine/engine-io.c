@@ -6,13 +6,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 
 /* ---- logs ------------------------------------------------------------ */
 
-/* Docker's stdcopy frame header: stream, three zero bytes, big-endian size. */
-static void frame_header(unsigned char h[8], int stream, size_t len)
+void stdcopy_header(unsigned char h[8], int stream, size_t len)
 {
         h[0] = (unsigned char)stream;
         h[1] = h[2] = h[3] = 0;
@@ -53,7 +51,7 @@ static int emit_line(struct log_reader *r, const char *line, size_t len)
                 size_t n = payload ? strlen(payload) : text_len;
                 if (!r->tty) {
                         unsigned char h[8];
-                        frame_header(h, is_err ? 2 : 1, n);
+                        stdcopy_header(h, is_err ? 2 : 1, n);
                         ret = r->write(r->data, h, sizeof(h));
                 }
                 if (ret >= 0)
@@ -192,23 +190,6 @@ int engine_container_tty(struct engine *e, const char *name, bool *tty, berth_er
 
 /* ---- attach ------------------------------------------------------------- */
 
-static int connect_attach(struct engine *e, struct ctr *c, berth_error_t **err)
-{
-        _cleanup_free_ char *dir = ctr_shim_dir(e, c);
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/attach.sock", dir);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                int er = errno;
-                if (fd >= 0)
-                        close(fd);
-                return berth_error(err, er, "container %.12s: attach to the shim", c->id);
-        }
-        return fd;
-}
-
 /* Wait for the container's shim (docker run attaches before it starts);
  * returns the attach socket. */
 static int wait_for_shim(struct engine *e, struct ctr *c, int client, berth_error_t **err)
@@ -234,7 +215,7 @@ static int wait_for_shim(struct engine *e, struct ctr *c, int client, berth_erro
                         break;
         }
         if (c->shim_pid > 0)
-                fd = connect_attach(e, c, err);
+                fd = shim_connect(e, c, "attach.sock", err);
         else
                 berth_fail(err, EBUSY, "container %.12s did not start", c->id);
         c->attach_waiting--;

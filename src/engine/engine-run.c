@@ -16,36 +16,34 @@
 
 /* ---- the shim's control socket ------------------------------------------ */
 
-static int connect_unix(const char *path, berth_error_t **err)
+int shim_connect(struct engine *e, struct ctr *c, const char *socket_name, berth_error_t **err)
 {
+        _cleanup_free_ char *dir = ctr_shim_dir(e, c);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return berth_fail(err, ENAMETOOLONG, "socket path %s is too long", path);
-        strcpy(sa.sun_path, path);
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, socket_name) >= sizeof(sa.sun_path))
+                return berth_fail(err, ENAMETOOLONG, "socket path %s/%s is too long", dir, socket_name);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return berth_error(err, errno, "socket");
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                int e = errno;
+                int er = errno;
                 close(fd);
-                return berth_error(err, e, "connect %s", path);
+                return berth_error(err, er, "container %.12s: connect to the shim's %s", c->id, socket_name);
         }
         return fd;
 }
 
 int shim_control(struct engine *e, struct ctr *c, const char *line, char **reply, berth_error_t **err)
 {
-        _cleanup_free_ char *dir = ctr_shim_dir(e, c);
-        _cleanup_free_ char *path = xasprintf("%s/control.sock", dir);
-        _cleanup_close_ int fd = connect_unix(path, err);
+        _cleanup_close_ int fd = shim_connect(e, c, "control.sock", err);
         char buf[4096];
         size_t got = 0;
         ssize_t n;
 
         if (fd < 0)
-                return berth_error_wrap(err, "container %.12s: shim", c->id);
+                return -1;
         if (write_all(fd, line, strlen(line)) < 0 || write_all(fd, "\n", 1) < 0)
                 return berth_error(err, errno, "container %.12s: shim control", c->id);
         shutdown(fd, SHUT_WR);
