@@ -179,6 +179,28 @@ static char *command_text(struct ctr *c)
         return s;
 }
 
+/* Every "KEY" or "KEY=VALUE" in values holds for the container's labels. */
+static bool labels_match(struct ctr *c, json_t *values)
+{
+        json_t *labels = json_object_get(c->body, "Labels");
+        size_t i;
+        json_t *v;
+
+        json_array_foreach(values, i, v) {
+                const char *s = json_string_value(v);
+                if (s == NULL)
+                        continue;
+                _cleanup_free_ char *k = xstrdup(s);
+                char *eq = strchr(k, '=');
+                if (eq)
+                        *eq++ = '\0';
+                json_t *lv = json_object_get(labels, k);
+                if (lv == NULL || (eq && strcmp(json_string_value(lv) ?: "", eq) != 0))
+                        return false;
+        }
+        return true;
+}
+
 /* filters: {"name": ["x"], "id": [...], "status": [...], "label": [...]};
  * a container passes when every given filter has one matching value. */
 static bool filter_match(struct ctr *c, json_t *filters)
@@ -202,6 +224,13 @@ static bool filter_match(struct ctr *c, json_t *filters)
                                 return false;
                         continue;
                 }
+                /* label values must all match (docker-compose sends the
+                 * project and the service); other keys match any value */
+                if (strcmp(key, "label") == 0) {
+                        if (!labels_match(c, values))
+                                return false;
+                        continue;
+                }
                 json_array_foreach(values, i, v) {
                         const char *s = json_string_value(v);
                         if (s == NULL)
@@ -212,15 +241,7 @@ static bool filter_match(struct ctr *c, json_t *filters)
                                 any |= str_has_prefix(c->id, s);
                         else if (strcmp(key, "status") == 0)
                                 any |= strcmp(ctr_status_name(c->status), s) == 0;
-                        else if (strcmp(key, "label") == 0) {
-                                json_t *labels = json_object_get(c->body, "Labels");
-                                _cleanup_free_ char *k = xstrdup(s);
-                                char *eq = strchr(k, '=');
-                                if (eq)
-                                        *eq++ = '\0';
-                                json_t *lv = json_object_get(labels, k);
-                                any |= lv && (eq == NULL || strcmp(json_string_value(lv) ?: "", eq) == 0);
-                        } else if (strcmp(key, "ancestor") == 0)
+                        else if (strcmp(key, "ancestor") == 0)
                                 any |= (c->image && strcmp(c->image, s) == 0) ||
                                        (c->image_id && str_has_prefix(c->image_id + 7, s));
                         else
