@@ -236,6 +236,17 @@ static int mount_rootfs(struct create *cr, berth_error_t **err)
         return r;
 }
 
+int ctr_rootfs_ensure(struct engine *e, struct ctr *c, berth_error_t **err)
+{
+        _cleanup_free_ char *dir = ctr_dir(e, c);
+        _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dir);
+        struct image_store *s = engine_images_lock(e);
+        int r = rootfs_mount(s, c->id, c->image_id, rootfs, NULL, err);
+
+        engine_images_unlock(e);
+        return r;
+}
+
 static void undo(struct create *cr)
 {
         if (cr->rootfs_made) {

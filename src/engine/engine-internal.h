@@ -83,6 +83,10 @@ int64_t rfc3339_to_unix(const char *s);
 char *ctr_make_name(struct engine *e);
 bool ctr_name_valid(const char *name);
 
+/* engine-create.c: mount the container's rootfs again unless it is
+ * mounted (after a reboot took the mount away). */
+int ctr_rootfs_ensure(struct engine *e, struct ctr *c, berth_error_t **err);
+
 /* engine-events.c: a container event with its image, name and labels
  * (extra: more attributes, a new reference or NULL). */
 void engine_container_event(struct engine *e, struct ctr *c, const char *action, json_t *extra);

@@ -330,7 +330,7 @@ static int start_locked(struct engine *e, struct ctr *c, berth_error_t **err)
                 return berth_fail(err, EALREADY, "container %s is already running", c->name);
         if (c->status == CTR_REMOVING || c->removed)
                 return berth_fail(err, EBUSY, "container %s is marked for removal", c->name);
-        if (launch_shim(e, c, err) < 0) {
+        if (ctr_rootfs_ensure(e, c, err) < 0 || launch_shim(e, c, err) < 0) {
                 set_str(&c->error, xstrdup((*err)->msg));
                 c->exit_code = 127;
                 c->start_failures++;

@@ -18,14 +18,30 @@ static void copy_opts(struct engine *e, const struct engine_opts *o)
         e->o.runtime_path = xstrdup(o->runtime_path ? o->runtime_path : "berth-runtime");
 }
 
+static bool policy_always(struct ctr *c)
+{
+        json_t *policy = json_object_get(json_object_get(c->body, "HostConfig"), "RestartPolicy");
+        const char *name = json_string_value(json_object_get(policy, "Name"));
+        return name && strcmp(name, "always") == 0 && !c->auto_remove;
+}
+
 /* Containers recorded as running: re-adopt those whose shim lives, mark
- * the others exited (their shim wrote the exit file, or died). */
+ * the others exited (their shim wrote the exit file, or died: their
+ * monitor restarts them by their policy, after a reboot too).  As
+ * dockerd, a daemon start also starts the stopped containers whose policy
+ * is "always", even those stopped by hand. */
 static void adopt(struct engine *e)
 {
         for (size_t i = 0; i < e->n_ctrs; i++) {
                 struct ctr *c = e->ctrs[i];
                 if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING)
                         ctr_monitor(e, c);
+                else if ((c->status == CTR_EXITED || c->status == CTR_CREATED) && c->started_at &&
+                         policy_always(c)) {
+                        _cleanup_error_ berth_error_t *err = NULL;
+                        if (engine_container_start(e, c->id, &err) < 0)
+                                berth_warn("container %.12s: restart policy always: %s", c->id, err->msg);
+                }
         }
 }
 

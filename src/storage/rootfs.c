@@ -40,7 +40,8 @@ static int mount_overlay(const char *dir, char **dirs, size_t n, const char *tar
                 .read_only = o->read_only,
         };
 
-        if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
+        /* a remount (rootfs_mount) finds them made */
+        if ((mkdir(upper, 0755) < 0 && errno != EEXIST) || (mkdir(work, 0700) < 0 && errno != EEXIST))
                 return berth_error(err, errno, "create %s", upper);
         return snapshot_mount(&spec, target, err);
 }
@@ -129,6 +130,57 @@ int rootfs_create(struct image_store *s, const char *cid, const char *name, cons
                 return berth_error_wrap(err, "rootfs of container %s", cid);
         }
         return 0;
+}
+
+/* Is path the root of a mount?  statx says so on 5.8+ kernels; before, a
+ * different device than its parent's is the sign (overlay mounts have
+ * their own; a vfs bind mount is not detected there). */
+static bool is_mount_root(const char *path)
+{
+        struct statx stx;
+        struct stat self, parent;
+        _cleanup_free_ char *up = xasprintf("%s/..", path);
+
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+            (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+        return stat(path, &self) == 0 && stat(up, &parent) == 0 && self.st_dev != parent.st_dev;
+}
+
+int rootfs_mount(struct image_store *s, const char *cid, const char *image_id, const char *target,
+                 const struct rootfs_opts *o, berth_error_t **err)
+{
+        static const struct rootfs_opts defaults;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_strv_ char **chains = NULL;
+        _cleanup_strv_ char **dirs = NULL;
+        size_t n = 0;
+        int r;
+
+        if (o == NULL)
+                o = &defaults;
+        if (check_id(cid, err) < 0)
+                return -1;
+        if (is_mount_root(target))
+                return 0;
+        dir = xasprintf("%s/containers/%s", image_store_root(s), cid);
+        copy = xasprintf("%s/vfs", dir);
+        if (access(copy, F_OK) == 0) {
+                if (mount(copy, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return berth_error(err, errno, "bind %s on %s", copy, target);
+                if (o->read_only && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+                        int e = errno;
+                        umount2(target, MNT_DETACH);
+                        return berth_error(err, e, "remount %s read-only", target);
+                }
+                return 0;
+        }
+        if (imagedb_image_layers(image_store_db(s), image_id, &chains, &n, err) < 0)
+                return berth_error_wrap(err, "rootfs of container %s", cid);
+        dirs = layer_dirs(s, chains, n);
+        r = mount_overlay(dir, dirs, n, target, o, err);
+        return r < 0 ? berth_error_wrap(err, "rootfs of container %s", cid) : 0;
 }
 
 int rootfs_remove(struct image_store *s, const char *cid, const char *target, berth_error_t **err)

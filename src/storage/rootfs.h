@@ -20,5 +20,10 @@ struct rootfs_opts {
  * no record. */
 int rootfs_create(struct image_store *s, const char *container_id, const char *name, const char *target,
                   const struct rootfs_opts *o, berth_error_t **err);
+/* Mount an existing container's rootfs again at target, unless it is
+ * mounted there already: after a reboot, or anything else that took the
+ * mount away while the record and the writable layer stayed. */
+int rootfs_mount(struct image_store *s, const char *container_id, const char *image_id, const char *target,
+                 const struct rootfs_opts *o, berth_error_t **err);
 /* Unmount target, remove the container's layer and its record. */
 int rootfs_remove(struct image_store *s, const char *container_id, const char *target, berth_error_t **err);

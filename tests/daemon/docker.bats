@@ -227,6 +227,41 @@ docker() { "$DOCKER_CLI" "$@"; }
 	[ "$output" -eq 0 ] || die "shim dirs left"
 }
 
+@test "after a reboot, containers with restart policies start again with their files" {
+	docker run -d --name boot-always --restart always --network none "$IMG" sh -c 'echo up >>/log; sleep 1000' >/dev/null
+	docker run -d --name boot-unless --restart unless-stopped --network none "$IMG" sleep 1000 >/dev/null
+	docker run -d --name boot-no --network none "$IMG" sleep 1000 >/dev/null
+	docker run -d --name boot-stopped-always --restart always --network none "$IMG" sleep 1000 >/dev/null
+	docker run -d --name boot-stopped-unless --restart unless-stopped --network none "$IMG" sleep 1000 >/dev/null
+	docker stop -t 0 boot-stopped-always boot-stopped-unless >/dev/null
+	# a reboot: the daemon, the shims, the containers, /run and every mount go
+	local d=$DAEMON_TMP/d pidf c
+	# an earlier test may have started this berthd: its pid file says
+	kill -9 "$(cat "$d/berthd.pid")"
+	for pidf in "$d"/run/shims/*/shim.pid; do kill -9 "$(cat "$pidf")" 2>/dev/null || true; done
+	for c in "$d"/run/runtime/*/; do "$BUILD/berth-runtime" --root "$d/run/runtime" delete --force "$(basename "$c")"; done
+	grep -o " $d/data[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l
+	rm -rf "$d/run"
+	berthd_start
+	for _ in $(seq 50); do
+		[ "$(docker inspect -f '{{.State.Status}}' boot-always)" = running ] &&
+			[ "$(docker inspect -f '{{.State.Status}}' boot-unless)" = running ] && break
+		sleep 0.1
+	done
+	for c in boot-always boot-unless boot-stopped-always; do
+		run docker inspect -f '{{.State.Status}}' $c
+		[ "$output" = running ] || die "$c after the reboot"
+	done
+	for c in boot-no boot-stopped-unless; do
+		run docker inspect -f '{{.State.Status}}' $c
+		[ "$output" = exited ] || die "$c after the reboot"
+	done
+	# the writable layer survived: the first run's line and the second's
+	run docker exec boot-always cat /log
+	[ "$output" = "$(printf 'up\nup')" ] || die "writable layer after the reboot"
+	docker rm -f boot-always boot-unless boot-no boot-stopped-always boot-stopped-unless >/dev/null
+}
+
 @test "docker rmi of an image a container uses is refused" {
 	docker create --name user --network none "$IMG" true >/dev/null
 	run docker rmi "$IMG"
