@@ -202,9 +202,13 @@ static int network_conflicts(struct spec_ctx *ctx, const char *hostname, berth_e
                 return berth_error(err, 0, "conflicting options: port exposing and the container type network mode");
         if (json_array_size(links) > 0)
                 return berth_error(err, 0, "HostConfig.Links: links need a bridge network, which is not available yet");
+        /* host mode discards them, as dockerd; anywhere else they would
+         * need a bridge network: an error, never a silent difference */
+        if ((json_object_size(ports) > 0 || publish_all) && !host)
+                return berth_error(err, 0, "HostConfig.PortBindings: publishing ports needs a bridge network, "
+                                           "which Berth does not have yet");
         if (json_object_size(ports) > 0 || publish_all)
-                spec_warn(ctx, host ? "Published ports are discarded when using host network mode"
-                                    : "Published ports are discarded: bridge networks are not available yet");
+                spec_warn(ctx, "Published ports are discarded when using host network mode");
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "oci/capabilities.h"
 #include <ctype.h>
 #include <strings.h>
+#include <sys/prctl.h>
 
 /* Docker's default set: what most programs that start as root expect
  * (chown, setuid, binding low ports, raw sockets for ping), nothing that
@@ -33,9 +34,12 @@ uint64_t caps_all(void)
         uint64_t all = 0;
 
         /* an older kernel does not know the newest capabilities, and a
-         * newer one knows some we cannot name */
+         * newer one knows some we cannot name; and as dockerd, "all" is
+         * what the daemon's bounding set holds: a capability it lacks
+         * (CAP_SYS_RESOURCE in some hosts' root) cannot be given */
         for (int i = 0; capability_name(i) && (last < 0 || i <= last); i++)
-                all |= CAP_BIT(i);
+                if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+                        all |= CAP_BIT(i);
         return all;
 }
 

@@ -163,16 +163,50 @@ struct create {
         bool rootfs_made;
 };
 
+/* "container:<name|id>" modes join a running container's namespace:
+ * its /proc/<pid>/ns/<kind> (as dockerd, the target must be running). */
+static int join_path(struct engine *e, json_t *hc, const char *field, const char *kind, char **path,
+                     berth_error_t **err)
+{
+        const char *mode = json_string_value(json_object_get(hc, field));
+        struct ctr *t;
+
+        if (mode == NULL || !str_has_prefix(mode, "container:") || mode[strlen("container:")] == '\0')
+                return 0;
+        if (ctr_find(e, mode + strlen("container:"), &t, err) < 0)
+                return -1;
+        pthread_mutex_lock(&t->lock);
+        bool running = t->status == CTR_RUNNING || t->status == CTR_PAUSED;
+        pid_t pid = t->pid;
+        _cleanup_free_ char *id = xstrdup(t->id);
+        pthread_mutex_unlock(&t->lock);
+        ctr_unref(t);
+        if (!running || pid <= 0)
+                return berth_fail(err, EBUSY, "cannot join %s namespace of a non running container: %s", kind, id);
+        *path = xasprintf("/proc/%d/ns/%s", (int)pid, kind);
+        return 0;
+}
+
 static int build_spec(struct create *cr, struct docker_spec_info *info, berth_error_t **err)
 {
+        json_t *hc = json_object_get(cr->body, "HostConfig");
+        _cleanup_free_ char *netns = NULL;
+        _cleanup_free_ char *ipcns = NULL;
+        _cleanup_free_ char *pidns = NULL;
         _cleanup_free_ char *hn = xasprintf("%s/hostname", cr->dir);
         _cleanup_free_ char *hosts = xasprintf("%s/hosts", cr->dir);
         _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", cr->dir);
         struct docker_mount *mounts = NULL;
         struct volumes vols = { 0 };
         size_t n = 0;
-        int r = docker_spec_mounts(cr->body, cr->cfg, &mounts, &n, err);
+        int r = join_path(cr->e, hc, "NetworkMode", "net", &netns, err);
 
+        if (r == 0)
+                r = join_path(cr->e, hc, "IpcMode", "ipc", &ipcns, err);
+        if (r == 0)
+                r = join_path(cr->e, hc, "PidMode", "pid", &pidns, err);
+        if (r == 0)
+                r = docker_spec_mounts(cr->body, cr->cfg, &mounts, &n, err);
         if (r == 0)
                 r = prepare_volumes(cr->e, cr->rootfs, mounts, n, &vols, err);
         if (r == 0) {
@@ -186,6 +220,9 @@ static int build_spec(struct create *cr, struct docker_spec_info *info, berth_er
                         .hostname_path = hn,
                         .hosts_path = hosts,
                         .resolv_conf_path = resolv,
+                        .netns_path = netns,
+                        .ipcns_path = ipcns,
+                        .pidns_path = pidns,
                         .volumes = vols.v,
                         .n_volumes = vols.n,
                 };

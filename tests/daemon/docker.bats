@@ -190,6 +190,34 @@ docker() { "$DOCKER_CLI" "$@"; }
 	[ "$status" -eq 0 ] || die "daemon stopped serving"
 }
 
+@test "network modes none, host and container:<name>; -p and bridge are clear errors; --privileged" {
+	docker run -d --name netowner --network none "$IMG" sleep 100 >/dev/null
+	owner=$(docker exec netowner readlink /proc/self/ns/net)
+	run docker run --rm --network container:netowner "$IMG" readlink /proc/self/ns/net
+	[ "$status" -eq 0 ] && [ "$output" = "$owner" ] || die "container: network mode"
+	# (its /dev/shm is not shared yet: berthd warns on stderr)
+	run --separate-stderr docker run --rm --ipc container:netowner --network none "$IMG" readlink /proc/self/ns/ipc
+	[ "$output" = "$(docker exec netowner readlink /proc/self/ns/ipc)" ] || die "container: ipc mode"
+	run docker run --rm --network host "$IMG" readlink /proc/self/ns/net
+	[ "$output" = "$(readlink /proc/self/ns/net)" ] || die "host network mode"
+	run docker run --rm --network none "$IMG" readlink /proc/self/ns/net
+	[ "$output" != "$(readlink /proc/self/ns/net)" ] && [ "$output" != "$owner" ] || die "none network mode"
+	docker stop -t 0 netowner >/dev/null
+	run docker run --rm --network container:netowner "$IMG" true
+	[ "$status" -eq 125 ] && [[ $output == *"non running container"* ]] || die "joining a stopped container"
+	docker rm netowner >/dev/null
+	run docker run --rm --network bridge "$IMG" true
+	[ "$status" -eq 125 ] && [[ $output == *"bridge networks are not available"* ]] || die "bridge"
+	run docker run --rm --network none -p 8080:80 "$IMG" true
+	[ "$status" -eq 125 ] && [[ $output == *"publishing ports needs a bridge network"* ]] || die "-p"
+	# privileged: every capability the daemon itself holds
+	run docker run --rm --network none --privileged "$IMG" sh -c 'grep CapEff /proc/self/status'
+	[ "$status" -eq 0 ] || die "privileged"
+	[ "${output##*:	}" = "$(grep CapBnd /proc/self/status | cut -f2)" ] || die "privileged caps"
+	run docker ps -aq
+	[ -z "$output" ] || die "containers left"
+}
+
 @test "berthd killed with -9: 20 containers keep running; a new berthd adopts them" {
 	for i in $(seq 20); do
 		docker run -d --name keep$i --network none "$IMG" sh -c 'while true; do echo alive; sleep 0.2; done' >/dev/null

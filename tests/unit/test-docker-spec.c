@@ -1404,7 +1404,7 @@ static void network_modes(void **state)
 {
         (void)state;
         _cleanup_result_ struct result none = { 0 }, host = { 0 }, ctr = { 0 }, bridge = { 0 }, custom = { 0 };
-        _cleanup_result_ struct result noctr = { 0 }, conflict = { 0 }, ports = { 0 };
+        _cleanup_result_ struct result noctr = { 0 }, conflict = { 0 }, ports = { 0 }, published = { 0 };
         struct docker_spec_input in = base_input();
 
         run_hc("", &none);
@@ -1429,6 +1429,10 @@ static void network_modes(void **state)
         assert_error(&conflict, "conflicting options: hostname and the network mode");
         run_input(&in, "{\"Cmd\":[\"x\"],\"HostConfig\":{\"NetworkMode\":\"container:web\",\"PublishAllPorts\":true}}", &ports);
         assert_error(&ports, "conflicting options: port publishing and the container type network mode");
+
+        run_hc("\"NetworkMode\":\"none\",\"PortBindings\":{\"80/tcp\":[{\"HostPort\":\"8080\"}]}", &published);
+        assert_error(&published, "HostConfig.PortBindings: publishing ports needs a bridge network, "
+                                 "which Berth does not have yet");
 
         run("{\"Cmd\":[\"x\"],\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", &bridge);
         assert_error(&bridge, "HostConfig.NetworkMode: bridge networks are not available yet (issue: networking); "
