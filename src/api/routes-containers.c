@@ -380,7 +380,8 @@ static int get_events(struct http_request *req, void *data, berth_error_t **err)
         struct api *api = data;
         const char *f = http_query(req, "filters");
         const char *since_q = http_query(req, "since"), *until_q = http_query(req, "until");
-        int64_t since = since_q && *since_q ? atoll(since_q) : 0;
+        /* since=0 is the epoch (every event kept); no since: from now */
+        int64_t since = since_q && *since_q ? atoll(since_q) : -1;
         int64_t until = until_q && *until_q ? atoll(until_q) : 0;
         json_t *filters = NULL;
         struct http_stream *s;

@@ -64,7 +64,7 @@ json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t
                 *first = false;
                 uint64_t oldest = next_seq > EVENTS_KEPT ? next_seq - EVENTS_KEPT : 0;
                 *seq = next_seq;
-                if (since > 0)
+                if (since >= 0)
                         for (uint64_t s = oldest; s < next_seq; s++)
                                 if (json_integer_value(json_object_get(ring[s % EVENTS_KEPT], "time")) >= since) {
                                         *seq = s;

@@ -114,7 +114,7 @@ int engine_container_stats(struct engine *e, const char *name, bool stream, engi
 
 /* Events (docker events): record one (attrs: a new reference or NULL);
  * read the ones after *seq, waiting up to timeout_ms.  *first starts
- * true: then since (unix seconds, 0: none) picks the start. */
+ * true: then since (unix seconds, <0: none) picks the start. */
 void engine_event(struct engine *e, const char *type, const char *action, const char *id, json_t *attrs);
 json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t since, int timeout_ms);
 

@@ -120,6 +120,9 @@ docker() { "$DOCKER_CLI" "$@"; }
 	for a in create start kill die destroy; do
 		grep -qx "$a" <<<"$output" || die "no $a event"
 	done
+	# since 0: every event the daemon kept; filters by container and action
+	run docker events --since 0 --until "$(($(date +%s) + 1))" --filter container=st --filter event=die --format '{{.Action}} {{.Actor.Attributes.name}}'
+	[ "$output" = "die st" ] || die "events since 0 with filters"
 }
 
 @test "volumes: a named volume outlives its container; image files copied in; binds; anonymous volumes go with --rm" {
