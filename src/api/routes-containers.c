@@ -1,5 +1,6 @@
 /* /containers/...: create, start, stop, restart, kill, pause, unpause,
- * wait, attach (hijacked), logs, list, inspect, top, resize, delete. */
+ * wait, attach (hijacked), logs, list, inspect, top, resize, rename,
+ * update, prune, delete. */
 #include "api/http.h"
 #include "api/routes.h"
 #include "engine/engine.h"
@@ -18,6 +19,11 @@ static int post_create(struct http_request *req, void *data, berth_error_t **err
                 return -1;
         if (body == NULL)
                 return berth_fail(err, EINVAL, "config cannot be empty in order to create a container");
+        /* a log driver Berth lacks fails the create, as in dockerd, not the start */
+        if (engine_log_config_check(json_object_get(body, "HostConfig"), err) < 0) {
+                json_decref(body);
+                return -1;
+        }
         r = engine_container_create(api->engine, body, http_query(req, "name"), &id, &warnings, err);
         json_decref(body);
         if (r < 0)
@@ -184,7 +190,8 @@ static int get_logs(struct http_request *req, void *data, berth_error_t **err)
         if (!o.stdout_ && !o.stderr_)
                 return berth_fail(err, EINVAL, "Bad parameters: you must choose at least one stream");
         if (engine_container_id(api->engine, http_param(req, "id"), &id, err) < 0 ||
-            engine_container_tty(api->engine, id, &tty, err) < 0)
+            engine_container_tty(api->engine, id, &tty, err) < 0 ||
+            engine_container_logs_readable(api->engine, id, err) < 0)
                 return -1;
         if (http_reply_stream(req, 200,
                               tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
@@ -249,6 +256,43 @@ static int delete_container(struct http_request *req, void *data, berth_error_t 
                                     http_query_bool(req, "v"), err) < 0)
                 return -1;
         return http_reply_empty(req, 204);
+}
+
+/* ---- rename, update, prune ------------------------------------------ */
+
+static int post_rename(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+
+        if (engine_container_rename(api->engine, http_param(req, "id"), http_query(req, "name"), err) < 0)
+                return -1;
+        return http_reply_empty(req, 204);
+}
+
+static int post_update(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        json_t *body = NULL, *warnings = NULL;
+
+        if (http_body_json(req, &body, err) < 0)
+                return -1;
+        int r = engine_container_update(api->engine, http_param(req, "id"), body ? body : json_object(), &warnings,
+                                        err);
+        json_decref(body);
+        return r < 0 ? -1 : http_reply_json(req, 200, json_pack("{s:o}", "Warnings", warnings));
+}
+
+static int post_prune(struct http_request *req, void *data, berth_error_t **err)
+{
+        struct api *api = data;
+        const char *f = http_query(req, "filters");
+        json_t *filters = NULL, *out;
+
+        if (f && *f && (filters = json_loads(f, 0, NULL)) == NULL)
+                return berth_fail(err, EINVAL, "invalid filter: %s", f);
+        int r = engine_container_prune(api->engine, filters, &out, err);
+        json_decref(filters);
+        return r < 0 ? -1 : http_reply_json(req, 200, out);
 }
 
 /* ---- exec ----------------------------------------------------------- */
@@ -481,6 +525,7 @@ void api_routes_containers(struct api *api)
 
         http_route(h, "POST", "/containers/create", post_create, api);
         http_route(h, "GET", "/containers/json", get_list, api);
+        http_route(h, "POST", "/containers/prune", post_prune, api);
         http_route(h, "GET", "/containers/{id}/json", get_inspect, api);
         http_route(h, "GET", "/containers/{id}/top", get_top, api);
         http_route(h, "GET", "/containers/{id}/logs", get_logs, api);
@@ -500,6 +545,8 @@ void api_routes_containers(struct api *api)
         http_route(h, "POST", "/containers/{id}/wait", post_wait, api);
         http_route(h, "POST", "/containers/{id}/attach", post_attach, api);
         http_route(h, "POST", "/containers/{id}/resize", post_resize, api);
+        http_route(h, "POST", "/containers/{id}/rename", post_rename, api);
+        http_route(h, "POST", "/containers/{id}/update", post_update, api);
         http_route(h, "DELETE", "/containers/{id}", delete_container, api);
         http_route(h, "POST", "/containers/{id}/exec", post_exec_create, api);
         http_route(h, "POST", "/exec/{id}/start", post_exec_start, api);

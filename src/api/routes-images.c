@@ -6,6 +6,8 @@
 #include "engine/engine.h"
 #include "image/image.h"
 #include "image/reference.h"
+#include "image/registry.h"
+#include "util/log.h"
 #include "util/util.h"
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -61,6 +63,133 @@ static void registry_opts(struct api *api, struct image_registry_opts *o)
 
         o->auth_config = eo->auth_config;
         o->insecure = eo->insecure_registries;
+}
+
+/* ---- X-Registry-Auth ----------------------------------------------------- */
+
+static int b64_value(char ch)
+{
+        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *p = ch ? strchr(alphabet, ch) : NULL;
+
+        /* the URL alphabet (what the docker CLI sends) as well as the standard one */
+        if (ch == '-')
+                return 62;
+        if (ch == '_')
+                return 63;
+        return p ? (int)(p - alphabet) : -1;
+}
+
+/* base64 with or without padding; NULL when s is not base64. */
+static char *b64_decode(const char *s, size_t *len)
+{
+        size_t n = strlen(s), k = 0;
+        char *out = xmalloc(n * 3 / 4 + 4);
+        unsigned bits = 0, acc = 0;
+
+        while (n > 0 && s[n - 1] == '=')
+                n--;
+        for (size_t i = 0; i < n; i++) {
+                int v = b64_value(s[i]);
+                if (v < 0) {
+                        free(out);
+                        return NULL;
+                }
+                acc = acc << 6 | (unsigned)v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[k++] = (char)(acc >> bits & 0xff);
+                }
+        }
+        out[k] = '\0';
+        *len = k;
+        return out;
+}
+
+/* The credentials of one request: owned copies, wiped when done. */
+struct request_auth {
+        char *user, *pass;
+};
+
+static void request_auth_clear(struct request_auth *a)
+{
+        if (a->pass)
+                explicit_bzero(a->pass, strlen(a->pass));
+        free(a->user);
+        free(a->pass);
+        a->user = a->pass = NULL;
+}
+
+static char *dup_nonempty(json_t *o, const char *key)
+{
+        const char *v = json_string_value(json_object_get(o, key));
+        return v && *v ? xstrdup(v) : NULL;
+}
+
+/* AuthConfig's fields by preference: a registry token, an identity token
+ * (both passed on as registry.h's token user names), a user and password,
+ * or "auth" (base64 of user:password, as in config.json). */
+static void request_auth_from_json(json_t *j, struct request_auth *a)
+{
+        const char *kinds[][2] = { { "registrytoken", REGISTRY_USER_REGISTRY_TOKEN },
+                                   { "identitytoken", REGISTRY_USER_IDENTITY_TOKEN } };
+        size_t len;
+
+        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+                if ((a->pass = dup_nonempty(j, kinds[i][0])) != NULL) {
+                        a->user = xstrdup(kinds[i][1]);
+                        return;
+                }
+        if ((a->user = dup_nonempty(j, "username")) != NULL) {
+                a->pass = dup_nonempty(j, "password");
+                if (a->pass == NULL)
+                        a->pass = xstrdup("");
+                return;
+        }
+        const char *enc = json_string_value(json_object_get(j, "auth"));
+        _cleanup_free_ char *up = enc && *enc ? b64_decode(enc, &len) : NULL;
+        char *colon = up ? strchr(up, ':') : NULL;
+        if (colon) {
+                a->user = strndup(up, (size_t)(colon - up));
+                a->pass = xstrdup(colon + 1);
+                explicit_bzero(up, len);
+        }
+}
+
+/* X-Registry-Auth: base64url of Docker's AuthConfig JSON.  Absent, "e30="
+ * ({}) or without credentials: o keeps the daemon's config file.  A
+ * header that does not decode is EINVAL. */
+static int request_auth_parse(struct http_request *req, struct request_auth *a, struct image_registry_opts *o,
+                              berth_error_t **err)
+{
+        const char *h = http_header(req, "X-Registry-Auth");
+        size_t len = 0;
+
+        if (h == NULL || *h == '\0')
+                return 0;
+        _cleanup_free_ char *text = b64_decode(h, &len);
+        json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
+        if (text)
+                explicit_bzero(text, len);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return berth_fail(err, EINVAL, "invalid X-Registry-Auth header: not base64url of a JSON object");
+        }
+        request_auth_from_json(j, a);
+        /* the decoded secrets live in a's copies only */
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v) {
+                if (json_is_string(v))
+                        explicit_bzero((char *)json_string_value(v), json_string_length(v));
+        }
+        json_decref(j);
+        if (a->user) {
+                o->username = a->user;
+                o->password = a->pass;
+        }
+        return 0;
 }
 
 /* The library reads a file descriptor; a thread feeds it the request
@@ -147,13 +276,20 @@ static int do_pull(struct api *api, struct http_request *req, const char *ref)
         struct image_pull_opts o = { .platform = http_query(req, "platform"), .progress = lazy_progress,
                                      .progress_data = &l };
         _cleanup_error_ berth_error_t *err = NULL;
+        struct request_auth auth = { 0 };
 
         if (o.platform && *o.platform == '\0')
                 o.platform = NULL;
         registry_opts(api, &o.reg);
+        /* dockerd ignores a pull's bad header, for old clients' sake */
+        if (request_auth_parse(req, &auth, &o.reg, &err) < 0) {
+                berth_debug("pull %s: %s", ref, err->msg);
+                berth_error_free(&err);
+        }
         struct image_store *store = engine_images_lock(api->engine);
         int r = image_pull(store, ref, &o, NULL, &err);
         engine_images_unlock(api->engine);
+        request_auth_clear(&auth);
         if (r < 0 && l.s == NULL && !l.failed) {
                 if (err->status == ENOENT)
                         return http_reply_error(req, 404, "manifest for %s not found: manifest unknown", ref);
@@ -378,12 +514,16 @@ static int post_push(struct http_request *req, void *data, berth_error_t **err)
         _cleanup_free_ char *ref = tag && *tag ? xasprintf("%s:%s", name, tag) : xstrdup(name);
         struct image_push_opts o = { .progress = stream_progress };
         _cleanup_error_ berth_error_t *perr = NULL;
+        struct request_auth auth = { 0 };
         struct http_stream *s;
 
-        (void)err;
         registry_opts(api, &o.reg);
-        if (http_reply_stream(req, 200, "application/json", &s) < 0)
+        if (request_auth_parse(req, &auth, &o.reg, err) < 0)
+                return berth_error_wrap(err, "bad parameters and missing X-Registry-Auth");
+        if (http_reply_stream(req, 200, "application/json", &s) < 0) {
+                request_auth_clear(&auth);
                 return 0;
+        }
         o.progress_data = s;
         _cleanup_image_ref_ struct image_ref parsed = { 0 };
         if (image_ref_parse(ref, &parsed, NULL) == 0) {
@@ -394,6 +534,7 @@ static int post_push(struct http_request *req, void *data, berth_error_t **err)
         struct image_store *store = engine_images_lock(api->engine);
         int r = image_push(store, ref, NULL, &o, NULL, &perr);
         engine_images_unlock(api->engine);
+        request_auth_clear(&auth);
         if (r < 0)
                 stream_error(s, perr);
         http_stream_close(s);

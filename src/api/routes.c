@@ -5,4 +5,5 @@ void api_routes(struct api *api)
         api_routes_system(api);
         api_routes_images(api);
         api_routes_containers(api);
+        api_routes_archive(api);
 }

@@ -15,6 +15,8 @@ struct api {
 void api_routes_system(struct api *api);
 void api_routes_images(struct api *api);
 void api_routes_containers(struct api *api);
+/* docker cp, export and commit. */
+void api_routes_archive(struct api *api);
 /* Register every route. */
 void api_routes(struct api *api);
 

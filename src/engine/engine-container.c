@@ -184,3 +184,78 @@ char *ctr_make_name(struct engine *e)
                 free(name);
         }
 }
+
+/* ---- rename ------------------------------------------------------------- */
+
+/* Old names stay allocated: some readers of c->name take no lock (event
+ * attributes, messages) and may hold the old pointer.  A few bytes per
+ * rename, reachable, for the daemon's life. */
+static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **retired;
+static size_t n_retired;
+
+static void retire_name(char *name)
+{
+        pthread_mutex_lock(&retired_lock);
+        retired = xrealloc(retired, (n_retired + 1) * sizeof(*retired));
+        retired[n_retired++] = name;
+        pthread_mutex_unlock(&retired_lock);
+}
+
+/* Under the list's lock, so a create or another rename cannot take the
+ * name meanwhile (they check it under the same lock). */
+static int rename_locked(struct engine *e, struct ctr *c, const char *n, char **old, berth_error_t **err)
+{
+        if (c->removed)
+                return berth_fail(err, ENOENT, "No such container: %s", c->id);
+        if (strcmp(c->name, n) == 0)
+                return berth_fail(err, EINVAL, "Renaming a container with the same name as its current name");
+        for (size_t i = 0; i < e->n_ctrs; i++)
+                if (strcmp(e->ctrs[i]->name, n) == 0)
+                        return berth_fail(err, EEXIST,
+                                          "Error when allocating new name: Conflict. The container name \"/%s\" is "
+                                          "already in use by container \"%s\". You have to remove (or rename) that "
+                                          "container to be able to reuse that name.",
+                                          n, e->ctrs[i]->id);
+        *old = c->name;
+        c->name = xstrdup(n);
+        if (engine_db_save(e, c, err) < 0) {
+                free(c->name);
+                c->name = *old;
+                return -1;
+        }
+        return 0;
+}
+
+int engine_container_rename(struct engine *e, const char *name, const char *new_name, berth_error_t **err)
+{
+        const char *n = new_name && new_name[0] == '/' ? new_name + 1 : new_name;
+        char *old = NULL;
+        struct ctr *c;
+        int r;
+
+        if (name == NULL || *name == '\0' || n == NULL || *n == '\0')
+                return berth_fail(err, EINVAL, "Neither old nor new names may be empty");
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        if (!ctr_name_valid(n)) {
+                ctr_unref(c);
+                return berth_fail(err, EINVAL,
+                                  "Error when allocating new name: Invalid container name (%s), only "
+                                  "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                                  n);
+        }
+        pthread_mutex_lock(&e->lock);
+        pthread_mutex_lock(&c->lock);
+        r = rename_locked(e, c, n, &old, err);
+        pthread_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&e->lock);
+        if (r == 0) {
+                /* dockerd's oldName keeps the leading slash */
+                _cleanup_free_ char *attr = xasprintf("/%s", old);
+                engine_container_event(e, c, "rename", json_pack("{s:s}", "oldName", attr));
+                retire_name(old);
+        }
+        ctr_unref(c);
+        return r;
+}

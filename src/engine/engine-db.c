@@ -64,8 +64,13 @@ int engine_db_save(struct engine *e, struct ctr *c, berth_error_t **err)
         int r = 0;
 
         json_decref(rec);
-        if (sqlite3_prepare_v2(e->db, "INSERT OR REPLACE INTO engine_containers VALUES (?, ?, ?)", -1, &st, NULL) !=
-            SQLITE_OK)
+        /* an upsert on the id: OR REPLACE would also delete another
+         * container's record holding the same name (rename checks names
+         * first, but a record must never vanish that way) */
+        if (sqlite3_prepare_v2(e->db,
+                               "INSERT INTO engine_containers VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                               "name = excluded.name, record = excluded.record",
+                               -1, &st, NULL) != SQLITE_OK)
                 return db_fail(e, err, "prepare");
         sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);

@@ -303,23 +303,75 @@ static void bridge(int client, int shim, const struct engine_attach_opts *o, boo
         shutdown(client, SHUT_WR);
 }
 
-int engine_container_attach(struct engine *e, const char *name, int fd, const void *extra, size_t extra_len,
-                            const struct engine_attach_opts *o, berth_error_t **err)
+static int write_fd(void *data, const void *buf, size_t len)
 {
-        struct ctr *c;
-        int shim;
+        return write_all(*(int *)data, buf, len);
+}
 
-        if (ctr_find(e, name, &c, err) < 0)
-                return -1;
-        shim = wait_for_shim(e, c, fd, err);
+/* attach?logs=1: what the container wrote so far, from its log, framed
+ * as the stream that follows (docker-py and compose ask for it; docker
+ * attach does not).  Output between the end of the log and the shim's
+ * attach socket is not seen twice, though it may be missed, as with
+ * dockerd, which reads the log first too. */
+static int replay_log(struct engine *e, struct ctr *c, int fd, const struct engine_attach_opts *o)
+{
+        struct engine_logs_opts lo = { .stdout_ = o->stdout_, .stderr_ = o->stderr_, .tail = -1 };
+        struct log_reader rd = { .o = &lo, .tty = c->tty, .write = write_fd, .data = &fd };
+        _cleanup_free_ char *path = ctr_log_path(e, c);
+        _cleanup_close_ int log = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (log < 0 || (!o->stdout_ && !o->stderr_))
+                return 0;       /* never started, or no log (driver none) */
+        return follow_file(&rd, c, path, log, 0);
+}
+
+/* The live stream, through the shim's attach socket. */
+static int attach_stream(struct engine *e, struct ctr *c, int fd, const void *extra, size_t extra_len,
+                         const struct engine_attach_opts *o, berth_error_t **err)
+{
+        int shim = wait_for_shim(e, c, fd, err);
+
         if (shim >= 0 && o->stdin_ && extra_len > 0)
                 (void)write_all(shim, extra, extra_len);
         if (shim >= 0) {
                 bridge(fd, shim, o, c->tty);
                 close(shim);
         }
-        ctr_unref(c);
         return shim < 0 ? -1 : 0;
+}
+
+int engine_container_attach(struct engine *e, const char *name, int fd, const void *extra, size_t extra_len,
+                            const struct engine_attach_opts *o, berth_error_t **err)
+{
+        struct ctr *c;
+        int r = 0;
+
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        /* without stream only the log, which a stopped container has too */
+        if (o->logs && replay_log(e, c, fd, o) < 0)
+                r = berth_fail(err, EPIPE, "the client went away");
+        if (r == 0 && o->stream)
+                r = attach_stream(e, c, fd, extra, extra_len, o, err);
+        else
+                shutdown(fd, SHUT_WR);
+        ctr_unref(c);
+        return r;
+}
+
+int engine_container_logs_readable(struct engine *e, const char *name, berth_error_t **err)
+{
+        struct ctr *c;
+
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        pthread_mutex_lock(&c->lock);
+        json_t *lc = json_object_get(json_object_get(c->body, "HostConfig"), "LogConfig");
+        const char *type = json_string_value(json_object_get(lc, "Type"));
+        bool none = type && strcmp(type, "none") == 0;
+        pthread_mutex_unlock(&c->lock);
+        ctr_unref(c);
+        return none ? berth_fail(err, ENOSYS, "configured logging driver does not support reading") : 0;
 }
 
 int engine_container_resize(struct engine *e, const char *name, int rows, int cols, berth_error_t **err)

@@ -58,7 +58,7 @@ int shim_control(struct engine *e, struct ctr *c, const char *line, char **reply
         return 0;
 }
 
-/* ---- launching the shim ------------------------------------------------- */
+/* ---- errors of the shim -------------------------------------------------- */
 
 /* Go spells errno texts in lower case ("no such file or directory"), and
  * the docker CLI picks run's exit code by looking for them: 127 for a
@@ -73,6 +73,98 @@ static void go_errno_case(char *msg)
                         *p = (char)(*p - 'A' + 'a');
 }
 
+/* ---- the log driver ------------------------------------------------------- */
+
+struct log_opts {
+        bool none;              /* driver "none": no log at all */
+        long long max_size;     /* 0: never rotate */
+        long long max_files;
+};
+
+/* units.FromHumanSize, as dockerd reads max-size: decimal units ("10m" is
+ * 10,000,000 bytes), one optional space, an optional "i" and "b"; -1 when
+ * s is not a size. */
+static long long human_size(const char *s)
+{
+        static const char units[] = "kmgtp";
+        double v, mult = 1;
+        char *end;
+
+        if (*s < '0' || *s > '9')
+                return -1;
+        v = strtod(s, &end);
+        if (*end == ' ')
+                end++;
+        const char *u = *end ? strchr(units, *end | 0x20) : NULL;
+        if (u) {
+                for (const char *p = units; p <= u; p++)
+                        mult *= 1000;
+                end++;
+        }
+        if (*end == 'i' || *end == 'I')
+                end++;
+        if (*end == 'b' || *end == 'B')
+                end++;
+        return *end ? -1 : (long long)(v * mult);
+}
+
+/* Docker's json-file options.  Those past max-size and max-file add
+ * attributes to each entry (or compress rotated files): accepted, as a
+ * compose file may carry them, and not acted on. */
+static int json_file_opts(json_t *cfg, struct log_opts *o, berth_error_t **err)
+{
+        static const char *const known[] = { "max-size", "max-file", "compress",  "labels",
+                                             "labels-regex", "env",  "env-regex", "tag" };
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(cfg, key, v) {
+                size_t k = 0;
+                while (k < ARRAY_SIZE(known) && strcmp(known[k], key) != 0)
+                        k++;
+                if (k == ARRAY_SIZE(known))
+                        return berth_fail(err, EINVAL, "unknown log opt '%s' for json-file log driver", key);
+                if (!json_is_string(v))
+                        return berth_fail(err, EINVAL, "log opt '%s': expected a string", key);
+        }
+        const char *size = json_string_value(json_object_get(cfg, "max-size"));
+        const char *files = json_string_value(json_object_get(cfg, "max-file"));
+        if (size && (o->max_size = human_size(size)) < 0)
+                return berth_fail(err, EINVAL, "invalid size: '%s'", size);
+        if (size && o->max_size == 0)
+                return berth_fail(err, EINVAL, "max-size must be a positive number");
+        if (files && (o->max_files = parse_ll(files)) < 1)
+                return berth_fail(err, EINVAL, "max-file cannot be less than 1");
+        return 0;
+}
+
+/* HostConfig.LogConfig: json-file (the default, also for Type "") or none. */
+static int log_opts_parse(json_t *hc, struct log_opts *o, berth_error_t **err)
+{
+        json_t *lc = json_object_get(hc, "LogConfig");
+        const char *type = json_string_value(json_object_get(lc, "Type"));
+
+        *o = (struct log_opts){ .max_files = 1 };
+        if (lc && !json_is_object(lc))
+                return berth_fail(err, EINVAL, "HostConfig.LogConfig: expected an object");
+        if (type == NULL || *type == '\0' || strcmp(type, "json-file") == 0)
+                return json_file_opts(json_object_get(lc, "Config"), o, err);
+        if (strcmp(type, "none") == 0) {
+                o->none = true;
+                return 0;
+        }
+        return berth_fail(err, EINVAL, "logger: no log driver named '%s' is registered (Berth has json-file and none)",
+                          type);
+}
+
+int engine_log_config_check(json_t *host_config, berth_error_t **err)
+{
+        struct log_opts o;
+        return log_opts_parse(host_config, &o, err);
+}
+
+/* ---- launching the shim ---------------------------------------------------- */
+
 /* berth-shim creates the runtime container and stays with it; the process
  * we start exits once the container is created (0) or failed (its stderr
  * says why, one line). */
@@ -82,20 +174,29 @@ static int launch_shim(struct engine *e, struct ctr *c, berth_error_t **err)
         _cleanup_free_ char *bundle = ctr_dir(e, c);
         _cleanup_free_ char *log = ctr_log_path(e, c);
         _cleanup_free_ char *exit_file = xasprintf("%s/exit", state);
-        const char *argv[20];
+        char max_size[32], max_files[32];
+        struct log_opts lo;
+        const char *argv[32];   /* room for every option the shim takes */
         int n = 0, errpipe[2], status;
         char msg[1024] = "";
         pid_t pid;
 
+        if (log_opts_parse(json_object_get(c->body, "HostConfig"), &lo, err) < 0)
+                return -1;
         remove_tree_at(AT_FDCWD, state);
         if (mkdir_p(state, 0700, err) < 0)
                 return -1;
+        snprintf(max_size, sizeof(max_size), "%lld", lo.max_size);
+        snprintf(max_files, sizeof(max_files), "%lld", lo.max_files);
         argv[n++] = e->o.shim_path;
         argv[n++] = "--id", argv[n++] = c->id;
         argv[n++] = "--bundle", argv[n++] = bundle;
         argv[n++] = "--runtime-root", argv[n++] = e->runtime_root;
         argv[n++] = "--state-dir", argv[n++] = state;
-        argv[n++] = "--log", argv[n++] = log;
+        /* the shim always writes a log: with "none" it goes nowhere */
+        argv[n++] = "--log", argv[n++] = lo.none ? "/dev/null" : log;
+        argv[n++] = "--log-max-size", argv[n++] = max_size;
+        argv[n++] = "--log-max-files", argv[n++] = max_files;
         argv[n++] = "--exit-file", argv[n++] = exit_file;
         if (c->tty)
                 argv[n++] = "--tty";

@@ -131,3 +131,82 @@ int engine_volume_prune(struct engine *e, bool all, json_t **out, berth_error_t 
 int engine_container_top(struct engine *e, const char *name, json_t **out, berth_error_t **err);
 /* Number of images' users, for rmi: the engine records containers as
  * users of their image in the image store (rootfs.c). */
+
+/* ---- rename, update, prune, df ---- */
+
+/* POST /containers/{id}/update: body is Docker's UpdateConfig (Resources
+ * fields and RestartPolicy; 0 or "" means unchanged).  Applied to a
+ * running container's cgroup at once and recorded in its HostConfig and
+ * config.json, so inspect shows it and a restart keeps it.  *warnings
+ * (may be NULL) gets an array of strings. */
+int engine_container_update(struct engine *e, const char *name, json_t *body, json_t **warnings,
+                            berth_error_t **err);
+
+/* POST /containers/prune: remove the containers that do not run and pass
+ * filters ({"until": [...], "label": [...], "label!": [...]}, either as
+ * arrays or as {"value": true}; NULL: none).  *out is
+ * {"ContainersDeleted": [ids], "SpaceReclaimed": bytes}. */
+int engine_container_prune(struct engine *e, json_t *filters, json_t **out, berth_error_t **err);
+
+/* GET /system/df: every container as the list shows it, with SizeRw (its
+ * writable layer) and SizeRootFs (that plus its image); every volume as
+ * /volumes shows it, with UsageData {Size, RefCount}. */
+int engine_df_containers(struct engine *e, json_t **out, berth_error_t **err);
+int engine_df_volumes(struct engine *e, json_t **out, berth_error_t **err);
+
+/* HostConfig.LogConfig as create takes it: Type "json-file" (or "", the
+ * default) with Docker's json-file options, or "none"; another driver is
+ * EINVAL naming it. */
+int engine_log_config_check(json_t *host_config, berth_error_t **err);
+/* The container has a log to read (its driver is not "none"): else
+ * ENOSYS, dockerd's "configured logging driver does not support reading". */
+int engine_container_logs_readable(struct engine *e, const char *name, berth_error_t **err);
+
+/* ---- archive, export, commit ---- */
+
+/* docker cp.  Paths are container paths, resolved in the rootfs whether
+ * the container runs or not (or in the source of the bind mount or
+ * volume that holds them): symlinks on the way are followed as the
+ * container would follow them, never out of it; the last component is
+ * not followed (a trailing "/" or "/." asks for a directory and follows
+ * it).  A missing path is ENOENT "Could not find the file P in container
+ * N". */
+
+/* The X-Docker-Container-Path-Stat of path: {"name", "size", "mode" (Go's
+ * os.FileMode bits), "mtime", "linkTarget"}. */
+int engine_archive_stat(struct engine *e, const char *name, const char *path, json_t **stat, berth_error_t **err);
+/* Called once before the first byte of a stream, with the stat (a new
+ * reference, or NULL for export); nonzero stops the stream. */
+typedef int (*engine_begin_fn)(void *data, json_t *stat);
+/* GET .../archive: the tar of path, entries named after its last
+ * component ("passwd", "etc/...", "./..." for "/etc/."). */
+int engine_archive_get(struct engine *e, const char *name, const char *path, engine_begin_fn begin,
+                       engine_write_fn write, void *data, berth_error_t **err);
+/* PUT .../archive: extract a tar (plain, gzip or zstd) read through read
+ * (>0 bytes, 0 at the end, -errno) into the directory path.  Owners come
+ * from the archive, or with copy_uid_gid from the container's user. */
+struct engine_extract_opts {
+        bool no_overwrite_dir_non_dir;
+        bool copy_uid_gid;
+};
+typedef ssize_t (*engine_read_fn)(void *data, void *buf, size_t len);
+int engine_archive_put(struct engine *e, const char *name, const char *path, const struct engine_extract_opts *o,
+                       engine_read_fn read, void *data, berth_error_t **err);
+/* docker export: the rootfs as a tar (no volumes, no mounted files). */
+int engine_container_export(struct engine *e, const char *name, engine_begin_fn begin, engine_write_fn write,
+                            void *data, berth_error_t **err);
+
+/* docker commit: the container's writable layer (overlay upper dir,
+ * deletions as whiteouts) on top of its image's layers becomes an image,
+ * tagged repo:tag when repo is given.  config (may be NULL) overrides the
+ * container's config; changes are Dockerfile instructions (CMD, ENV...).
+ * A running container is paused meanwhile when pause is set.  *id gets
+ * the image id. */
+struct engine_commit_opts {
+        const char *repo, *tag, *comment, *author;
+        const char *const *changes;     /* NULL-terminated, or NULL */
+        json_t *config;
+        bool pause;
+};
+int engine_container_commit(struct engine *e, const char *name, const struct engine_commit_opts *o, char **id,
+                            berth_error_t **err);

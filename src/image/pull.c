@@ -40,7 +40,11 @@ int image_registry_client(const struct image_ref *ref, const struct image_regist
                 .user_agent = "berth/" BERTH_VERSION,
         };
 
-        if (o && o->username) {
+        if (o && o->username && strcmp(o->username, REGISTRY_USER_IDENTITY_TOKEN) == 0) {
+                ro.identity_token = o->password;
+        } else if (o && o->username && strcmp(o->username, REGISTRY_USER_REGISTRY_TOKEN) == 0) {
+                ro.registry_token = o->password;
+        } else if (o && o->username) {
                 ro.username = o->username;
                 ro.password = o->password;
         } else {

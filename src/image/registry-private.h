@@ -17,6 +17,8 @@ struct registry_client {
         char *host;
         char *base;             /* scheme://host */
         char *username, *password;
+        char *identity_token;   /* OAuth2 refresh token, or NULL */
+        char *registry_token;   /* a bearer token given as is, or NULL */
         char *user_agent;
         char *auth;             /* current "Authorization: ..." header or NULL */
         char *auth_scope;       /* the scope the bearer token in auth was asked for */

@@ -160,7 +160,11 @@ int registry_client_new(const char *host, const struct registry_options *opts, s
         c->base = xasprintf("%s://%s", opts->insecure || host_is_local(host) ? "http" : "https", host);
         c->username = xstrdup_or_null(opts->username);
         c->password = xstrdup_or_null(opts->password);
+        c->identity_token = xstrdup_or_null(opts->identity_token);
+        c->registry_token = xstrdup_or_null(opts->registry_token);
         c->user_agent = xstrdup(opts->user_agent ? opts->user_agent : "berth");
+        if (c->registry_token)
+                c->auth = xasprintf("Authorization: Bearer %s", c->registry_token);
         *out = c;
         return 0;
 }
@@ -174,6 +178,8 @@ int registry_client_clone(const struct registry_client *c, struct registry_clien
         n->base = xstrdup(c->base);
         n->username = xstrdup_or_null(c->username);
         n->password = xstrdup_or_null(c->password);
+        n->identity_token = xstrdup_or_null(c->identity_token);
+        n->registry_token = xstrdup_or_null(c->registry_token);
         n->user_agent = xstrdup(c->user_agent);
         n->auth = xstrdup_or_null(c->auth);
         n->auth_scope = xstrdup_or_null(c->auth_scope);
@@ -198,6 +204,8 @@ void registry_client_free(struct registry_client *c)
         free(c->base);
         free(c->username);
         free_secret(c->password);
+        free_secret(c->identity_token);
+        free_secret(c->registry_token);
         free_secret(c->auth);
         free(c->auth_scope);
         free(c->user_agent);
@@ -552,6 +560,10 @@ static int authenticate(struct registry_client *c, const char *www_auth, const c
         if (www_auth == NULL)
                 return berth_error(err, EACCES, "registry %s: 401 Unauthorized without a WWW-Authenticate challenge",
                                    c->host);
+        /* a token given as is cannot be renewed here */
+        if (c->registry_token)
+                return berth_error(err, EACCES, "registry %s: the registry token was refused (401 Unauthorized)",
+                                   c->host);
         if (registry_challenge_parse(www_auth, &ch, err) < 0)
                 return berth_error_wrap(err, "registry %s", c->host);
         if (strcasecmp(ch.scheme, "Basic") == 0) {
@@ -656,9 +668,27 @@ static char *token_url(struct registry_client *c, const struct registry_challeng
         return url;
 }
 
+/* The OAuth2 form an identity token is exchanged with (distribution's
+ * token spec, as dockerd sends it): all scopes in one parameter. */
+static char *oauth_form(struct registry_client *c, const struct registry_challenge *ch, const char *scope)
+{
+        char *tok = curl_easy_escape(c->curl, c->identity_token, 0);
+        char *svc = curl_easy_escape(c->curl, ch->service ? ch->service : "", 0);
+        char *sc = curl_easy_escape(c->curl, scope ? scope : "", 0);
+        char *form = xasprintf("grant_type=refresh_token&refresh_token=%s&service=%s&client_id=berth%s%s", tok, svc,
+                               scope && *scope ? "&scope=" : "", scope && *scope ? sc : "");
+
+        explicit_bzero(tok, strlen(tok));
+        curl_free(tok);
+        curl_free(svc);
+        curl_free(sc);
+        return form;
+}
+
 /* GET the token URL in x (basic auth with the credentials when there are
- * any), with the same retries as registry requests. */
-static CURLcode token_request(struct registry_client *c, struct xfer *x, char *curlerr)
+ * any), or POST form to it (an identity token's exchange), with the same
+ * retries as registry requests. */
+static CURLcode token_request(struct registry_client *c, struct xfer *x, const char *form, char *curlerr)
 {
         CURLcode rc = CURLE_OK;
         long backoff = REGISTRY_BACKOFF_MS;
@@ -675,7 +705,9 @@ static CURLcode token_request(struct registry_client *c, struct xfer *x, char *c
                 curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, x);
                 curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
                 curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, x);
-                if (c->username) {
+                if (form)
+                        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, form);
+                else if (c->username) {
                         curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
                         curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->username);
                         curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password ? c->password : "");
@@ -723,11 +755,14 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
         /* the registry knows what this request needs: its scope wins */
         const char *scope = ch->scope && *ch->scope ? ch->scope : want_scope;
         struct xfer x = { .method = "GET", .what = "token", .c = c };
-        x.url = token_url(c, ch, scope);
+        _cleanup_free_ char *form = c->identity_token ? oauth_form(c, ch, scope) : NULL;
+        x.url = form ? xstrdup(ch->realm) : token_url(c, ch, scope);
         x.body.max = TOKEN_BODY_MAX;
         x.errbody.max = ERRBODY_MAX;
         char curlerr[CURL_ERROR_SIZE] = "";
-        CURLcode rc = token_request(c, &x, curlerr);
+        CURLcode rc = token_request(c, &x, form, curlerr);
+        if (form)
+                explicit_bzero(form, strlen(form));
         _cleanup_free_ char *tok = NULL;
         int r;
         if (rc != CURLE_OK) {
@@ -735,7 +770,7 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
                                 curlerr[0] ? curlerr : curl_easy_strerror(rc));
         } else if (x.status == 401 || x.status == 403) {
                 r = berth_error(err, EACCES, "registry %s: token server refused the credentials (HTTP %ld)%s", c->host,
-                                x.status, c->username ? "" : " (no credentials)");
+                                x.status, c->username || c->identity_token ? "" : " (no credentials)");
         } else if (x.status != 200) {
                 r = berth_error(err, EIO, "registry %s: token from %s: HTTP %ld", c->host, ch->realm, x.status);
         } else if ((r = token_from_body(c, &x.body, &tok, err)) == 0) {

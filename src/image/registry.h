@@ -1,8 +1,9 @@
 /* Registry client (Distribution API v2) over libcurl, for one registry host.
  *
  * https by default; plain http only for hosts declared insecure and for
- * localhost, 127.0.0.1 and [::1] (any port).  Auth: anonymous first; on a
- * 401 the WWW-Authenticate challenge decides: Basic sends the configured
+ * localhost, 127.0.0.1 and [::1] (any port).  Auth: anonymous first (or
+ * the registry token, when given); on a 401 the WWW-Authenticate
+ * challenge decides: Basic sends the configured
  * credentials, Bearer fetches a token from the realm (with service and
  * scope, and the credentials as basic auth when there are any) and retries
  * with "Authorization: Bearer".  The token is asked for the scope the
@@ -37,9 +38,25 @@ struct registry_client;
 struct registry_options {
         const char *username;   /* NULL: anonymous */
         const char *password;
+        /* An OAuth2 refresh token (Docker's "identitytoken"): bearer
+         * tokens are asked for with a POST of grant_type=refresh_token to
+         * the realm instead of a GET with basic auth.  NULL: none. */
+        const char *identity_token;
+        /* A bearer token for the registry itself (Docker's
+         * "registrytoken"): sent with every request, never exchanged; a
+         * 401 then is final.  NULL: none. */
+        const char *registry_token;
         bool insecure;          /* allow plain http for this host */
         const char *user_agent; /* NULL: "berth" */
 };
+
+/* Where credentials travel as a user name and password only (struct
+ * image_registry_opts), these user names say the password is a token, the
+ * first as Docker's credential helpers spell an identity token:
+ * image_registry_client() turns them into identity_token and
+ * registry_token. */
+#define REGISTRY_USER_IDENTITY_TOKEN "<token>"
+#define REGISTRY_USER_REGISTRY_TOKEN "<registry-token>"
 
 /* host is what image_ref_registry_host() returns ("registry-1.docker.io",
  * "localhost:5000", "[::1]:5000").  opts may be NULL. */

@@ -16,5 +16,5 @@ fi
 rm -rf "$BERTH_DAEMON_TMP"
 cd "$here"
 files=("$@")
-((${#files[@]})) || files=(docker.bats)
+((${#files[@]})) || files=(*.bats)
 bats --tap "${files[@]}"
