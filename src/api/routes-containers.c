@@ -335,13 +335,16 @@ static int post_exec_start(struct http_request *req, void *data, berth_error_t *
         /* unknown exec: 404 before any upgrade */
         if (engine_exec_inspect(api->engine, x.id, &info, err) < 0)
                 return -1;
+        /* a terminal's output is raw, as dockerd says */
+        bool tty = json_is_true(json_object_get(json_object_get(info, "ProcessConfig"), "tty"));
         json_decref(info);
         if (detach) {
                 if (engine_exec_start(api->engine, x.id, -1, NULL, 0, true, err) < 0)
                         return -1;
                 return http_reply_empty(req, 200);
         }
-        http_reply_hijack(req, "application/vnd.docker.multiplexed-stream", exec_hijacked, &x);
+        http_reply_hijack(req, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+                          exec_hijacked, &x);
         berth_error_free(&x.err);
         return 0;
 }
@@ -358,8 +361,11 @@ static int get_exec_inspect(struct http_request *req, void *data, berth_error_t 
 
 static int post_exec_resize(struct http_request *req, void *data, berth_error_t **err)
 {
-        (void)data;
-        (void)err;
+        struct api *api = data;
+        const char *h = http_query(req, "h"), *w = http_query(req, "w");
+
+        if (engine_exec_resize(api->engine, http_param(req, "id"), h ? atoi(h) : 0, w ? atoi(w) : 0, err) < 0)
+                return -1;
         return http_reply_empty(req, 200);
 }
 

@@ -1,7 +1,7 @@
 /* docker_spec_build: the steps that turn a create body into config.json,
  * and the parts of the body that only the engine acts on (restart policy,
- * stop signal and timeout, init, auto-remove), checked here so that a bad
- * body fails at create, as with Docker, not later at start. */
+ * stop signal and timeout, init, auto-remove, healthcheck), checked here
+ * so that a bad body fails at create, as with Docker, not later at start. */
 #include "engine/docker-spec-internal.h"
 #include "oci/signals.h"
 #include <signal.h>
@@ -73,6 +73,33 @@ static int stop_settings(struct spec_ctx *ctx, berth_error_t **err)
         return 0;
 }
 
+/* Config.Healthcheck, checked as dockerd does at create (the engine runs
+ * it, engine-health.c): durations 0 (the image's or the default) or at
+ * least 1ms, Retries not negative. */
+static int healthcheck(struct spec_ctx *ctx, berth_error_t **err)
+{
+        static const char *const durations[] = { "Interval", "Timeout", "StartPeriod", "StartInterval" };
+        _cleanup_free_ const char **test = NULL;
+        json_t *hc;
+        long long v;
+        int ret;
+
+        if ((ret = dj_object(ctx->body, "", "Healthcheck", &hc, err)) < 0 || hc == NULL ||
+            (ret = dj_strv(hc, "Healthcheck.", "Test", false, &test, err)) < 0)
+                return ret;
+        for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
+                if ((ret = dj_int(hc, "Healthcheck.", durations[i], &v, err)) < 0)
+                        return ret;
+                if (v != 0 && v < 1000000)
+                        return berth_error(err, 0, "%s in Healthcheck cannot be less than 1ms", durations[i]);
+        }
+        if ((ret = dj_int(hc, "Healthcheck.", "Retries", &v, err)) < 0)
+                return ret;
+        if (v < 0)
+                return berth_error(err, 0, "Retries in Healthcheck cannot be negative");
+        return 0;
+}
+
 /* Windows' process/hyperv isolation means nothing on Linux. */
 static int isolation(struct spec_ctx *ctx, berth_error_t **err)
 {
@@ -101,7 +128,7 @@ static int engine_settings(struct spec_ctx *ctx, berth_error_t **err)
             (ret = dj_bool(ctx->body, "", "OpenStdin", &info->open_stdin, err)) < 0 ||
             (ret = dj_bool(ctx->body, "", "StdinOnce", &info->stdin_once, err)) < 0)
                 return ret;
-        if ((ret = restart_policy(ctx, err)) < 0)
+        if ((ret = restart_policy(ctx, err)) < 0 || (ret = healthcheck(ctx, err)) < 0)
                 return ret;
         return stop_settings(ctx, err);
 }

@@ -217,6 +217,7 @@ static int build_spec(struct create *cr, struct docker_spec_info *info, berth_er
                         .rootfs = cr->rootfs,
                         .root_path = cr->rootfs,
                         .seccomp_default = cr->e->o.seccomp_profile,
+                        .init_path = cr->e->o.init_path,
                         .hostname_path = hn,
                         .hosts_path = hosts,
                         .resolv_conf_path = resolv,

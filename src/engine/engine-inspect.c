@@ -15,7 +15,7 @@ static json_t *time_or_zero(const char *s)
         return json_string(s ? s : "0001-01-01T00:00:00Z");
 }
 
-static json_t *state_json(struct ctr *c)
+static json_t *state_base(struct ctr *c)
 {
         return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:I, s:o, s:o, s:o}", "Status",
                          ctr_status_name(c->status), "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED,
@@ -23,6 +23,16 @@ static json_t *state_json(struct ctr *c)
                          c->oom_killed, "Dead", c->status == CTR_DEAD, "RemovalInProgress", c->status == CTR_REMOVING,
                          "Pid", (int)c->pid, "ExitCode", (json_int_t)c->exit_code, "Error", str_or_empty(c->error),
                          "StartedAt", time_or_zero(c->started_at), "FinishedAt", time_or_zero(c->finished_at));
+}
+
+static json_t *state_json(struct ctr *c)
+{
+        json_t *st = state_base(c), *health = health_state_json(c);
+
+        /* only for a container with a healthcheck, as dockerd */
+        if (health)
+                json_object_set_new(st, "Health", health);
+        return st;
 }
 
 /* The process the container runs, from its OCI config: Path and Args. */
@@ -58,6 +68,10 @@ static json_t *config_json(struct ctr *c)
                 json_object_set(cfg, "Env", json_object_get(process, "env"));
         if (json_object_get(process, "cwd"))
                 json_object_set(cfg, "WorkingDir", json_object_get(process, "cwd"));
+        /* the image's healthcheck merged in, once the container ran */
+        json_t *hc = health_config_json(c);
+        if (hc)
+                json_object_set_new(cfg, "Healthcheck", hc);
         json_object_set_new(cfg, "Image", str_or_empty(c->image));
         if (json_object_get(cfg, "Hostname") == NULL || json_string_length(json_object_get(cfg, "Hostname")) == 0)
                 json_object_set(cfg, "Hostname", json_object_get(c->config, "hostname"));
@@ -135,16 +149,27 @@ static char *human_duration(int64_t s)
         return xasprintf("%lld days", (long long)(s / 86400));
 }
 
+/* "(healthy)", "(unhealthy)", "(health: starting)" after "Up ...". */
+static char *health_suffix(struct ctr *c)
+{
+        const char *h = health_status(c);
+
+        if (h == NULL)
+                return xstrdup("");
+        return xasprintf(" (%s%s)", strcmp(h, "starting") == 0 ? "health: " : "", h);
+}
+
 static char *status_text(struct ctr *c)
 {
         int64_t now = (int64_t)time(NULL);
-        _cleanup_free_ char *d = NULL;
+        _cleanup_free_ char *d = NULL, *health = NULL;
 
         switch (c->status) {
         case CTR_RUNNING:
         case CTR_PAUSED:
                 d = human_duration(now - rfc3339_to_unix(c->started_at));
-                return xasprintf("Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
+                health = c->status == CTR_PAUSED ? xstrdup(" (Paused)") : health_suffix(c);
+                return xasprintf("Up %s%s", d, health);
         case CTR_EXITED:
                 if (c->finished_at == NULL || c->started_at == NULL)
                         return xstrdup("Created");
@@ -241,6 +266,8 @@ static bool filter_match(struct ctr *c, json_t *filters)
                                 any |= str_has_prefix(c->id, s);
                         else if (strcmp(key, "status") == 0)
                                 any |= strcmp(ctr_status_name(c->status), s) == 0;
+                        else if (strcmp(key, "health") == 0)
+                                any |= strcmp(health_status(c) ?: "none", s) == 0;
                         else if (strcmp(key, "ancestor") == 0)
                                 any |= (c->image && strcmp(c->image, s) == 0) ||
                                        (c->image_id && str_has_prefix(c->image_id + 7, s));

@@ -38,6 +38,9 @@ struct ctr {
         unsigned restart_delay_ms; /* the next restart's delay, doubling */
         bool removed;
         int refs;               /* engine's list + users in flight */
+        /* engine-health.c: the healthcheck's state and thread; NULL until
+         * a container with a healthcheck first runs */
+        struct health *health;
 };
 
 struct engine {
@@ -100,6 +103,35 @@ int engine_volume_copy_up(const char *rootfs, const char *dest, const char *volu
 /* engine-exec.c: drop a removed container's exec records (as dockerd,
  * they live as long as their container). */
 void engine_exec_forget(const char *ctr_id);
+
+/* engine-exec.c: run args in the running container as the container's
+ * process (its user, env, cwd) without a client, for a healthcheck:
+ * stdout and stderr together in *output (at most max bytes, "..." after
+ * what was cut), the process killed after timeout_ms (*timed_out) or
+ * when cancel_fd becomes readable (ECANCELED). */
+struct exec_probe {
+        json_t *args;
+        int64_t timeout_ms;
+        size_t max;
+        int cancel_fd;
+        char *output;           /* out */
+        int exit_code;          /* out */
+        bool timed_out;         /* out */
+};
+int exec_probe_run(struct engine *e, struct ctr *c, struct exec_probe *p, berth_error_t **err);
+
+/* engine-health.c: HEALTHCHECK.  The monitor of a running container
+ * calls health_start once the container runs and health_stop (which
+ * waits for the thread) once it is gone; health_forget on removal.  The
+ * rest read under c->lock: State.Health (NULL: none), the status
+ * ("starting", "healthy", "unhealthy"; NULL: none) and the healthcheck
+ * in force, the image's merged under the body's (NULL: none). */
+void health_start(struct engine *e, struct ctr *c);
+void health_stop(struct ctr *c);
+void health_forget(struct ctr *c);
+json_t *health_state_json(struct ctr *c);
+const char *health_status(struct ctr *c);
+json_t *health_config_json(struct ctr *c);
 
 /* engine-io.c: Docker's stdcopy frame header: stream (1 stdout, 2
  * stderr), three zero bytes, the big-endian length. */

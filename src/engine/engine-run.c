@@ -364,9 +364,11 @@ static void *monitor_thread(void *arg)
 
         if (fd >= 0) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
+                health_start(m->e, c); /* HEALTHCHECK while it runs (engine-health.c) */
                 while (poll(&p, 1, -1) < 0 && errno == EINTR)
                         ;
                 close(fd);
+                health_stop(c);
         }
         record_exit(m->e, c);
         if (c->auto_remove)
@@ -752,6 +754,7 @@ int engine_container_remove(struct engine *e, const char *name, bool force, bool
                 pthread_mutex_unlock(&c->lock);
                 engine_container_event(e, c, "destroy", NULL);
                 engine_exec_forget(c->id);
+                health_forget(c);
                 ctr_forget(e, c);
                 /* after forgetting it: the volumes are no longer in use */
                 if (volumes)

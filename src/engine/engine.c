@@ -4,6 +4,17 @@
 #include "image/image-store.h"
 #include <sys/stat.h>
 
+/* berth-init is installed (and built) next to berth-runtime; a bind
+ * mount needs an absolute source. */
+static char *init_next_to(const char *runtime_path)
+{
+        const char *slash = strrchr(runtime_path, '/');
+
+        if (slash == NULL)
+                return xstrdup("/usr/bin/berth-init");
+        return xasprintf("%.*s/berth-init", (int)(slash - runtime_path), runtime_path);
+}
+
 static void copy_opts(struct engine *e, const struct engine_opts *o)
 {
         e->o = *o;
@@ -16,6 +27,7 @@ static void copy_opts(struct engine *e, const struct engine_opts *o)
         /* the paths are the caller's strings: keep our own copies */
         e->o.shim_path = xstrdup(o->shim_path);
         e->o.runtime_path = xstrdup(o->runtime_path ? o->runtime_path : "berth-runtime");
+        e->o.init_path = o->init_path ? xstrdup(o->init_path) : init_next_to(e->o.runtime_path);
 }
 
 static bool policy_always(struct ctr *c)
@@ -86,6 +98,7 @@ void engine_close(struct engine *e)
         free(e->runtime_root);
         free((char *)e->o.shim_path);
         free((char *)e->o.runtime_path);
+        free((char *)e->o.init_path);
         free(e);
 }
 

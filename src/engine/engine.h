@@ -31,6 +31,9 @@ struct engine_opts {
         const char *runtime_root;       /* /run/berth-runtime (runtime state) */
         const char *shim_path;          /* berth-shim binary */
         const char *runtime_path;       /* berth-runtime binary, for exec */
+        /* berth-init, bind-mounted at /sbin/docker-init for --init; NULL:
+         * the one next to runtime_path */
+        const char *init_path;
         const char *seccomp_profile;    /* default seccomp profile (JSON file) */
         const char *auth_config;        /* registry credentials; NULL: default */
         const char *const *insecure_registries;
@@ -104,6 +107,9 @@ int engine_exec_create(struct engine *e, const char *name, json_t *body, char **
 int engine_exec_start(struct engine *e, const char *exec_id, int client, const void *extra, size_t extra_len,
                       bool detach, berth_error_t **err);
 int engine_exec_inspect(struct engine *e, const char *exec_id, json_t **out, berth_error_t **err);
+/* POST /exec/{id}/resize: the terminal of a Tty exec (remembered until
+ * its terminal exists); nothing for one without. */
+int engine_exec_resize(struct engine *e, const char *exec_id, int rows, int cols, berth_error_t **err);
 
 /* docker stats: one sample (with the one before as precpu) or one a
  * second while the container runs; emit takes the reference and returns
