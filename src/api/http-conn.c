@@ -4,6 +4,8 @@
 #include "api/http-internal.h"
 #include "util/log.h"
 #include "util/util.h"
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -57,6 +59,52 @@ static void request_stream_body(struct http_request *req)
         }
 }
 
+/* libmicrohttpd asks a TLS client for its certificate but leaves the check
+ * to us.  As dockerd's --tlsverify: a certificate that chains to the CA
+ * and is fit for client authentication, or nothing is served.  Returns
+ * why the client is refused, NULL when it is not (unix sockets have no
+ * TLS session). */
+static char *tls_client_refusal(struct MHD_Connection *c)
+{
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        gnutls_typed_vdata_st purpose = { .type = GNUTLS_DT_KEY_PURPOSE_OID,
+                                          .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT };
+        gnutls_datum_t text = { NULL, 0 };
+        unsigned status = 0;
+        char *why;
+        int r;
+
+        if (ci == NULL || ci->tls_session == NULL)
+                return NULL;
+        r = gnutls_certificate_verify_peers(ci->tls_session, &purpose, 1, &status);
+        if (r == GNUTLS_E_NO_CERTIFICATE_FOUND)
+                return xstrdup("no client certificate");
+        if (r < 0)
+                return xstrdup(gnutls_strerror(r));
+        if (status == 0)
+                return NULL;
+        gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0);
+        why = xstrdup(text.data ? (const char *)text.data : "the client certificate is not trusted");
+        gnutls_free(text.data);
+        for (size_t n = strlen(why); n > 0 && why[n - 1] == ' '; n--)
+                why[n - 1] = '\0';
+        return why;
+}
+
+/* Before routing, so a refused client learns nothing about the API. */
+static bool request_allowed(struct http_request *req, struct MHD_Connection *c)
+{
+        _cleanup_free_ char *why = tls_client_refusal(c);
+
+        if (why == NULL)
+                return true;
+        berth_warn("api: refused a TLS client: %s", why);
+        req->path = xstrdup(req->url);
+        pre_error(req, 403, xstrdup("berthd serves TCP only to clients with a TLS certificate signed by its CA "
+                                    "(--tlsverify)"));
+        return false;
+}
+
 static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connection *c, const char *url,
                                      const char *method, const char *version, void **con_cls)
 {
@@ -66,6 +114,8 @@ static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connectio
                 return MHD_NO;
         *con_cls = req;
         berth_debug("api: %s %s", req->method, req->log_url);
+        if (!request_allowed(req, c))
+                return MHD_YES;
         request_route(req);
         if (req->pre_status == 0 && (req->route->flags & HTTP_ROUTE_STREAM_BODY))
                 request_stream_body(req);
@@ -186,4 +236,140 @@ void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
                 berth_debug("api: %s %s: connection ended (%d)", req->method, req->log_url, (int)toe);
         http_request_unref(req);
+}
+
+/* ---- upgraded connections over TLS (http-internal.h says why) ---------- */
+
+#define RELAY_CHUNK (16 * 1024)
+
+struct http_tls_relay {
+        gnutls_session_t session;
+        int net;                /* the client's socket (libmicrohttpd's, non-blocking) */
+        int app, ours;          /* the socketpair: the hijack fn's end, the relay's */
+        bool client_eof, app_eof;
+};
+
+struct http_tls_relay *http_tls_relay_new(struct MHD_Connection *c, int *app_fd)
+{
+        const union MHD_ConnectionInfo *tls = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct http_tls_relay *t;
+        int sv[2];
+
+        *app_fd = -1;
+        if (tls == NULL || tls->tls_session == NULL || fd == NULL)
+                return NULL;
+        t = xcalloc(1, sizeof(*t));
+        t->session = tls->tls_session;
+        t->net = fd->connect_fd;
+        t->app = t->ours = -1;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+                *app_fd = t->app = sv[0];
+                t->ours = sv[1];
+        }
+        return t;
+}
+
+void http_tls_relay_free(struct http_tls_relay *t)
+{
+        if (t == NULL)
+                return;
+        http_close_fd(&t->app);
+        http_close_fd(&t->ours);
+        free(t);
+}
+
+/* All of buf to the client; the socket is non-blocking.  A client that
+ * reads nothing holds this up until the app's end is shut down (server
+ * stop: http_request_abort_locked), which hangs ours up. */
+static bool tls_send_all(struct http_tls_relay *t, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = gnutls_record_send(t->session, buf, len);
+                if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+                        struct pollfd p[2] = { { t->net, POLLOUT, 0 }, { t->ours, 0, 0 } };
+                        if (poll(p, 2, -1) > 0 && (p[1].revents & POLLHUP))
+                                return false;
+                        continue;
+                }
+                if (n < 0)
+                        return false;
+                buf += n;
+                len -= (size_t)n;
+        }
+        return true;
+}
+
+/* Client to app: a client's close_notify (or its going away) becomes EOF
+ * on the app's end. */
+static void relay_from_client(struct http_tls_relay *t)
+{
+        char buf[RELAY_CHUNK];
+        ssize_t n = gnutls_record_recv(t->session, buf, sizeof(buf));
+
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+                return;
+        if (n > 0 && write_all(t->ours, buf, (size_t)n) == 0)
+                return;
+        t->client_eof = true;
+        shutdown(t->ours, SHUT_WR);
+}
+
+/* App to client: the app's EOF (shutdown of its write side) becomes a
+ * close_notify, which Go's client reads as EOF.  True when bytes moved. */
+static bool relay_from_app(struct http_tls_relay *t)
+{
+        char buf[RELAY_CHUNK];
+        ssize_t n = recv(t->ours, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return false;
+        if (n > 0 && tls_send_all(t, buf, (size_t)n))
+                return true;
+        t->app_eof = true;
+        gnutls_bye(t->session, GNUTLS_SHUT_WR);
+        return false;
+}
+
+static bool handler_done(struct http_request *req)
+{
+        bool done;
+
+        pthread_mutex_lock(&req->srv->lock);
+        done = req->hj != HTTP_HJ_READY;
+        pthread_mutex_unlock(&req->srv->lock);
+        return done;
+}
+
+void http_tls_relay_run(struct http_tls_relay *t, struct http_request *req)
+{
+        for (;;) {
+                struct pollfd p[3] = { { t->client_eof ? -1 : t->net, POLLIN, 0 },
+                                       { t->app_eof ? -1 : t->ours, POLLIN, 0 },
+                                       { req->wake_efd, POLLIN, 0 } };
+                if ((t->client_eof && t->app_eof) || t->ours < 0)
+                        return;
+                /* decrypted bytes gnutls holds make no poll event */
+                if (!t->client_eof && gnutls_record_check_pending(t->session) > 0) {
+                        relay_from_client(t);
+                        continue;
+                }
+                if (poll(p, 3, -1) < 0 && errno != EINTR)
+                        return;
+                if (p[0].revents)
+                        relay_from_client(t);
+                if (p[1].revents)
+                        relay_from_app(t);
+                if (p[2].revents) {
+                        drain(req->wake_efd);
+                        if (handler_done(req)) {
+                                /* what the handler wrote last still goes out */
+                                while (!t->app_eof && relay_from_app(t))
+                                        ;
+                                if (!t->app_eof)
+                                        gnutls_bye(t->session, GNUTLS_SHUT_WR);
+                                return;
+                        }
+                }
+        }
 }

@@ -16,21 +16,31 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
 {
         struct http_request *req = cls;
         struct http_server *s = req->srv;
+        int app_fd;
+        /* over TLS this thread relays rather than parks (http-internal.h) */
+        struct http_tls_relay *tls = http_tls_relay_new(c, &app_fd);
 
-        (void)c;
         (void)con_cls;
+        if (tls && app_fd < 0)
+                shutdown(sock, SHUT_RDWR);
         pthread_mutex_lock(&s->lock);
-        req->hj_fd = sock;
+        req->hj_fd = app_fd >= 0 ? app_fd : sock;
         req->hj_extra = extra;
         req->hj_extra_len = extra_len;
         req->hj = HTTP_HJ_READY;
         if (s->stopping)
-                shutdown(sock, SHUT_RDWR);
+                shutdown(req->hj_fd, SHUT_RDWR);
         pthread_cond_broadcast(&s->cond);
+        if (tls) {
+                pthread_mutex_unlock(&s->lock);
+                http_tls_relay_run(tls, req);
+                pthread_mutex_lock(&s->lock);
+        }
         while (req->hj == HTTP_HJ_READY)
                 pthread_cond_wait(&s->cond, &s->lock);
         req->hj_fd = -1;
         pthread_mutex_unlock(&s->lock);
+        http_tls_relay_free(tls);
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
@@ -60,6 +70,8 @@ static void set_hj_state(struct http_request *req, enum http_hijack_state st)
         pthread_mutex_lock(&req->srv->lock);
         req->hj = st;
         pthread_cond_broadcast(&req->srv->cond);
+        /* a TLS relay polls for this */
+        http_wake(req->wake_efd);
         pthread_mutex_unlock(&req->srv->lock);
 }
 

@@ -45,10 +45,11 @@ struct http_route {
 struct http_server {
         pthread_mutex_t lock;
         pthread_cond_t cond;            /* any request state changed */
-        struct MHD_Daemon *daemons[2];
-        int listen_fds[2];              /* ours until start hands them over */
+        struct MHD_Daemon *daemons[HTTP_MAX_LISTENERS];
+        int listen_fds[HTTP_MAX_LISTENERS];     /* ours until start hands them over */
         size_t nlisten;
-        char *unix_path;                /* removed at stop */
+        char *unix_paths[HTTP_MAX_LISTENERS];   /* removed at stop */
+        struct http_tls tls[HTTP_MAX_LISTENERS]; /* owned copies; cert NULL: plain */
         struct http_route *routes;
         size_t nroutes;
         struct http_api_version vmax, vmin;
@@ -140,6 +141,7 @@ void http_body_done(struct http_request *req);
 /* http-listen.c */
 int http_listen_unix(const char *path, mode_t mode, bool chgrp, gid_t gid, int *out,
                      berth_error_t **err);
+int http_listen_tcp(const char *addr, int *out, berth_error_t **err);
 
 /* http-kvs.c */
 void http_kvs_add(struct http_kvs *kvs, const char *key, size_t klen, const char *value, size_t vlen);
@@ -161,6 +163,17 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char 
                                 size_t *upload_size, void **con_cls);
 void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                        enum MHD_RequestTerminationCode toe);
+/* Upgraded TLS connections.  libmicrohttpd's own relay runs only once the
+ * upgrade callback returns and passes no half-close on (a client's
+ * close_notify never reaches the application as EOF), so the connection
+ * thread, parked in the callback anyway, relays instead: the hijack fn
+ * gets *app_fd, one end of a socketpair.  NULL when c is not TLS. */
+struct http_tls_relay;
+struct http_tls_relay *http_tls_relay_new(struct MHD_Connection *c, int *app_fd);
+/* Until the client has closed and the app end has ended, or the handler
+ * is done (req->hj leaves HTTP_HJ_READY, with req->wake_efd woken). */
+void http_tls_relay_run(struct http_tls_relay *t, struct http_request *req);
+void http_tls_relay_free(struct http_tls_relay *t);
 
 /* http-route.c */
 const struct http_route *http_route_find(const struct http_server *s, const char *method,

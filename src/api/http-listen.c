@@ -1,7 +1,10 @@
-/* The API's unix socket.  libmicrohttpd binds only IP sockets, so the
- * server creates this one and hands it over as MHD_OPTION_LISTEN_SOCKET. */
+/* The API's sockets.  libmicrohttpd binds only IP sockets, so the server
+ * creates the unix ones and hands them over as MHD_OPTION_LISTEN_SOCKET;
+ * TCP ones are made here too, so that every address form (IPv6, a host
+ * name, every address) is parsed in one place. */
 #include "api/http-internal.h"
 #include "util/util.h"
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -72,5 +75,62 @@ int http_listen_unix(const char *path, mode_t mode, bool chgrp, gid_t gid, int *
                 return r;
         }
         *out = steal_fd(&fd);
+        return 0;
+}
+
+/* "HOST:PORT", "[V6]:PORT", ":PORT": host and port split, brackets gone. */
+static int split_addr(const char *addr, char **host, char **port, berth_error_t **err)
+{
+        const char *colon = strrchr(addr, ':');
+        size_t hlen;
+
+        if (colon == NULL || colon[1] == '\0')
+                return berth_fail(err, EINVAL, "tcp://%s: expected HOST:PORT", addr);
+        hlen = (size_t)(colon - addr);
+        if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']')
+                *host = xasprintf("%.*s", (int)(hlen - 2), addr + 1);
+        else
+                *host = xasprintf("%.*s", (int)hlen, addr);
+        *port = xstrdup(colon + 1);
+        return 0;
+}
+
+static int bind_one(const struct addrinfo *ai, berth_error_t **err)
+{
+        _cleanup_close_ int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        int one = 1;
+
+        if (fd < 0)
+                return berth_error(err, errno, "socket");
+        /* a restarted daemon must not wait out TIME_WAIT */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+                return berth_error(err, errno, "bind");
+        if (listen(fd, 128) < 0)
+                return berth_error(err, errno, "listen");
+        return steal_fd(&fd);
+}
+
+int http_listen_tcp(const char *addr, int *out, berth_error_t **err)
+{
+        _cleanup_free_ char *host = NULL, *port = NULL;
+        struct addrinfo hints = { .ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *res = NULL;
+        int r, fd = -1;
+
+        if (split_addr(addr, &host, &port, err) < 0)
+                return -1;
+        r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+        if (r != 0)
+                return berth_fail(err, EINVAL, "tcp://%s: %s", addr, gai_strerror(r));
+        /* the first address that binds, as Go's net.Listen */
+        for (const struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+                if (err && *err)
+                        berth_error_free(err);
+                fd = bind_one(ai, err);
+        }
+        freeaddrinfo(res);
+        if (fd < 0)
+                return berth_error_wrap(err, "tcp://%s", addr);
+        *out = fd;
         return 0;
 }

@@ -1,7 +1,8 @@
 /* The HTTP layer berthd serves Docker's Engine API with: libmicrohttpd on
- * a unix socket, routes with {name} segments, the /v1.NN version prefix,
- * JSON and error replies with dockerd's headers, chunked streams, and
- * hijacked (101 upgraded) connections for attach and exec.
+ * unix sockets and TLS-only TCP sockets, routes with {name} segments, the
+ * /v1.NN version prefix, JSON and error replies with dockerd's headers,
+ * chunked streams, and hijacked (101 upgraded) connections for attach and
+ * exec.
  *
  * Threads.  libmicrohttpd runs one thread per connection.  Each request's
  * handler runs in a thread of its own, so it may block for as long as it
@@ -30,9 +31,39 @@ struct http_stream;
 #define HTTP_API_VERSION_MIN "1.24"
 #define HTTP_MAX_BODY_DEFAULT ((size_t)64 << 20)
 
-struct http_server_opts {
+#define HTTP_MAX_LISTENERS 8
+
+/* TLS on a TCP socket, as dockerd's --tlsverify: PEM texts, not paths.
+ * Every client must present a certificate that ca signed for client
+ * authentication; a request from any other client is answered 403 and
+ * reaches no handler.  (libmicrohttpd asks for the certificate; checking
+ * it is ours, in http-conn.c.) */
+struct http_tls {
+        const char *cert, *key;         /* the server's certificate chain and key */
+        const char *ca;                 /* what client certificates must chain to */
+};
+
+/* One socket to serve: a unix socket, or a TCP address with TLS. */
+struct http_listener {
         /* Unix socket to create (a stale socket file there is removed
          * first; a live one, where a connect succeeds, is an error). */
+        const char *unix_path;
+        mode_t unix_mode;               /* 0 means 0660 */
+        bool unix_chgrp;                /* give the socket to unix_gid */
+        gid_t unix_gid;
+        /* "HOST:PORT", "[::1]:PORT", ":PORT" (every address); a TCP
+         * socket without tls is refused, since it would give root on
+         * this host to anyone who reaches it. */
+        const char *tcp_addr;
+        const struct http_tls *tls;
+};
+
+struct http_server_opts {
+        /* Sockets to serve, HTTP_MAX_LISTENERS at most, counting the two
+         * below. */
+        const struct http_listener *listeners;
+        size_t n_listeners;
+        /* One unix socket, as a listener would give it. */
         const char *unix_path;
         mode_t unix_mode;               /* 0 means 0660 */
         bool unix_chgrp;                /* give the socket to unix_gid */
@@ -55,7 +86,7 @@ int http_server_start(struct http_server *s, berth_error_t **err);
  * close, handlers see reads and writes fail and the cancel fd fire), then
  * wait until every handler has returned.  A handler that blocks on
  * something other than its request (see http_request_cancel_fd) delays
- * this.  Removes the unix socket.  Idempotent. */
+ * this.  Removes the unix sockets.  Idempotent. */
 void http_server_stop(struct http_server *s);
 void http_server_free(struct http_server *s);   /* stops first */
 

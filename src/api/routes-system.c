@@ -1,6 +1,7 @@
 /* /version, /info, /system/df and /auth. */
 #include "api/http.h"
 #include "api/routes.h"
+#include "engine/daemon-config.h"
 #include "engine/engine.h"
 #include "image/image-store.h"
 #include "image/image.h"
@@ -93,11 +94,12 @@ static int get_info(struct http_request *req, void *data, berth_error_t **err)
         json_object_set_new(info, "MemTotal",
                             json_integer((json_int_t)sysconf(_SC_PHYS_PAGES) * (json_int_t)sysconf(_SC_PAGESIZE)));
         json_object_set_new(info, "ServerVersion", json_string(BERTH_VERSION));
-        json_object_set_new(info, "DefaultRuntime", json_string("berth"));
-        json_object_set_new(info, "Runtimes", json_pack("{s:{s:s}}", "berth", "path", "built-in"));
+        json_object_set_new(info, "DefaultRuntime", json_string(daemon_config_default_runtime()));
+        json_object_set_new(info, "Runtimes", daemon_config_runtimes_json(engine_options(api->engine)->runtime_path));
         json_object_set_new(info, "InitBinary", json_string("berth-init"));
         json_object_set_new(info, "SecurityOptions", json_array());
-        json_object_set_new(info, "Debug", json_false());
+        const struct daemon_config *dc = daemon_config_current();
+        json_object_set_new(info, "Debug", json_boolean(dc && dc->debug));
         json_array_append_new(json_object_get(info, "SecurityOptions"), json_string("name=seccomp,profile=builtin"));
         json_decref(list);
         json_decref(images);

@@ -10,7 +10,7 @@ static void print_usage(void)
 {
         puts("usage: berth-shim --id ID --bundle DIR --runtime-root DIR --state-dir DIR --log FILE\n"
              "                  [--log-max-size BYTES] [--log-max-files N] [--tty] [--stdin] [--keep-stdin]\n"
-             "                  [--exit-file FILE]\n"
+             "                  [--exit-file FILE] [--runtime PATH]\n"
              "Creates the container, detaches, and monitors it; part of Berth.");
 }
 
@@ -42,7 +42,8 @@ static int parse_args(int argc, char **argv, struct shim_opts *o, berth_error_t 
                 { "log-max-files", required_argument, NULL, 'n' }, { "tty", no_argument, NULL, 't' },
                 { "stdin", no_argument, NULL, 'I' },             { "keep-stdin", no_argument, NULL, 'k' },
                 { "exit-file", required_argument, NULL, 'e' },   { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'v' },           { NULL, 0, NULL, 0 },
+                { "version", no_argument, NULL, 'v' },           { "runtime", required_argument, NULL, 'R' },
+                { NULL, 0, NULL, 0 },
         };
         int c;
 
@@ -55,6 +56,7 @@ static int parse_args(int argc, char **argv, struct shim_opts *o, berth_error_t 
                 case 's': o->state_dir = optarg; break;
                 case 'l': o->log_path = optarg; break;
                 case 'e': o->exit_file = optarg; break;
+                case 'R': o->runtime = optarg; break;
                 case 't': o->tty = true; break;
                 case 'I': o->open_stdin = true; break;
                 case 'k': o->keep_stdin = true; break;

@@ -1,6 +1,7 @@
 /* process: what runs (Entrypoint and Cmd merged with the image's), its
  * environment, working directory, user, rlimits and capabilities. */
 #include "engine/docker-spec-internal.h"
+#include "engine/daemon-config.h"
 #include "engine/docker-user.h"
 #include "oci/config.h"
 #include <ctype.h>
@@ -175,6 +176,15 @@ static int user(struct spec_ctx *ctx, json_t *process, berth_error_t **err)
         return 0;
 }
 
+/* A container inherits berthd's rlimits and cannot raise a hard limit
+ * past them here (no CAP_SYS_RESOURCE): fail at create, not at start. */
+static int ulimit_within_daemon(size_t i, const char *name, long long soft, long long hard, berth_error_t **err)
+{
+        _cleanup_free_ char *where = xasprintf("HostConfig.Ulimits[%zu]: ", i);
+
+        return daemon_ulimit_check(where, name, soft, hard, err);
+}
+
 /* One of HostConfig.Ulimits: {"Name": "nofile", "Soft": 1024, "Hard": 2048};
  * -1 is unlimited, written as -1, which the runtime reads as
  * RLIM_INFINITY (jansson cannot hold 2^64-1). */
@@ -202,9 +212,35 @@ static int ulimit(json_t *u, size_t i, json_t *byname, berth_error_t **err)
         if (hard != -1 && (soft == -1 || soft > hard))
                 return berth_error(err, 0, "HostConfig.Ulimits[%zu]: ulimit soft limit must be less than or equal to "
                                    "hard limit: %lld > %lld", i, soft, hard);
+        if ((ret = ulimit_within_daemon(i, name, soft, hard, err)) < 0)
+                return ret;
         json_object_set_new(byname, type, must(json_pack("{s:s, s:I, s:I}", "type", type, "hard", (json_int_t)hard,
                                                          "soft", (json_int_t)soft)));
         return 0;
+}
+
+/* The daemon's default-ulimits for the names the container leaves alone,
+ * merged name by name as dockerd does.  They were checked against
+ * berthd's own limits when the configuration was loaded. */
+static void default_ulimits(json_t *byname)
+{
+        const struct daemon_config *dc = daemon_config_current();
+        const char *name;
+        json_t *u;
+
+        if (dc == NULL)
+                return;
+        json_object_foreach(dc->default_ulimits, name, u) {
+                _cleanup_free_ char *type = xasprintf("RLIMIT_%s", name);
+                for (char *p = type; *p; p++)
+                        *p = (char)toupper((unsigned char)*p);
+                if (json_object_get(byname, type))
+                        continue;
+                json_object_set_new(byname, type,
+                                    must(json_pack("{s:s, s:I, s:I}", "type", type, "hard",
+                                                   json_integer_value(json_object_get(u, "Hard")), "soft",
+                                                   json_integer_value(json_object_get(u, "Soft")))));
+        }
 }
 
 static int rlimits(struct spec_ctx *ctx, json_t *process, berth_error_t **err)
@@ -220,6 +256,7 @@ static int rlimits(struct spec_ctx *ctx, json_t *process, berth_error_t **err)
         json_array_foreach(list, i, u)
                 if ((ret = ulimit(u, i, byname, err)) < 0)
                         return ret;
+        default_ulimits(byname);
         if (json_object_size(byname) == 0)
                 return 0;
         out = must(json_array());

@@ -10,6 +10,7 @@
  *     POST /exec/{id}/resize sets its size.
  * Healthcheck probes run the same way with no client (exec_probe_run). */
 #include "engine/docker-user.h"
+#include "engine/daemon-config.h"
 #include "engine/engine-internal.h"
 #include "runtime/console.h"
 #include <fcntl.h>
@@ -223,12 +224,37 @@ struct spawn_opts {
         int in, out, err;               /* the runtime's stdio */
 };
 
+/* The runtime binary and --root the container was started with (an
+ * external one from daemon.json, or berth-runtime), copied: a reload may
+ * replace the configuration meanwhile. */
+static void runtime_of(struct engine *e, const char *ctr_id, char **path, char **root)
+{
+        const char *p = e->o.runtime_path, *r = e->runtime_root;
+        struct ctr *c = NULL;
+
+        if (ctr_find(e, ctr_id, &c, NULL) == 0) {
+                pthread_mutex_lock(&c->lock);
+                daemon_config_runtime_cmd(c->body, e->o.runtime_path, e->runtime_root, &p, &r);
+                *path = xstrdup(p);
+                *root = xstrdup(r);
+                pthread_mutex_unlock(&c->lock);
+                ctr_unref(c);
+                return;
+        }
+        *path = xstrdup(p);
+        *root = xstrdup(r);
+}
+
 static pid_t spawn(struct engine *e, const struct spawn_opts *o)
 {
+        _cleanup_free_ char *runtime = NULL;
+        _cleanup_free_ char *root = NULL;
         const char *argv[16];
         int n = 0;
-        pid_t pid = fork();
 
+        /* before the fork: the child of a threaded process may not lock */
+        runtime_of(e, o->ctr_id, &runtime, &root);
+        pid_t pid = fork();
         if (pid != 0)
                 return pid;
         dup2(o->in, 0);
@@ -245,8 +271,8 @@ static pid_t spawn(struct engine *e, const struct spawn_opts *o)
         /* a process group of its own: berthd's terminal signals are not
          * for it, and a probe is killed with what it started */
         setsid();
-        argv[n++] = e->o.runtime_path;
-        argv[n++] = "--root", argv[n++] = e->runtime_root;
+        argv[n++] = runtime;
+        argv[n++] = "--root", argv[n++] = root;
         argv[n++] = "exec", argv[n++] = "--process", argv[n++] = o->process_file;
         if (o->console_socket)
                 argv[n++] = "--console-socket", argv[n++] = o->console_socket;
@@ -255,7 +281,7 @@ static pid_t spawn(struct engine *e, const struct spawn_opts *o)
         argv[n++] = o->ctr_id;
         argv[n] = NULL;
         execv(argv[0], (char *const *)argv);
-        dprintf(2, "exec %s: %s\n", e->o.runtime_path, strerror(errno));
+        dprintf(2, "exec %s: %s\n", runtime, strerror(errno));
         _exit(127);
 }
 

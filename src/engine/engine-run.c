@@ -1,5 +1,6 @@
 /* Running containers: the shim launched at start, its control socket, the
  * monitor that records the exit, stop/kill/pause, wait, and removal. */
+#include "engine/daemon-config.h"
 #include "engine/engine-internal.h"
 #include "image/image-store.h"
 #include "oci/signals.h"
@@ -176,12 +177,14 @@ static int launch_shim(struct engine *e, struct ctr *c, berth_error_t **err)
         _cleanup_free_ char *exit_file = xasprintf("%s/exit", state);
         char max_size[32], max_files[32];
         struct log_opts lo;
+        const struct daemon_runtime *rt;
         const char *argv[32];   /* room for every option the shim takes */
         int n = 0, errpipe[2], status;
         char msg[1024] = "";
         pid_t pid;
 
-        if (log_opts_parse(json_object_get(c->body, "HostConfig"), &lo, err) < 0)
+        if (log_opts_parse(json_object_get(c->body, "HostConfig"), &lo, err) < 0 ||
+            daemon_config_container_runtime(c->body, &rt, err) < 0)
                 return -1;
         remove_tree_at(AT_FDCWD, state);
         if (mkdir_p(state, 0700, err) < 0)
@@ -191,7 +194,10 @@ static int launch_shim(struct engine *e, struct ctr *c, berth_error_t **err)
         argv[n++] = e->o.shim_path;
         argv[n++] = "--id", argv[n++] = c->id;
         argv[n++] = "--bundle", argv[n++] = bundle;
-        argv[n++] = "--runtime-root", argv[n++] = e->runtime_root;
+        /* an external runtime (daemon.json "runtimes") keeps its state apart */
+        argv[n++] = "--runtime-root", argv[n++] = rt->path ? rt->root : e->runtime_root;
+        if (rt->path)
+                argv[n++] = "--runtime", argv[n++] = rt->path;
         argv[n++] = "--state-dir", argv[n++] = state;
         /* the shim always writes a log: with "none" it goes nowhere */
         argv[n++] = "--log", argv[n++] = lo.none ? "/dev/null" : log;

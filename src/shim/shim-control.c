@@ -49,7 +49,7 @@ static char *do_start(struct shim *s, berth_error_t **err)
 {
         if (s->exited)
                 return xstrdup("error the container has exited");
-        if (container_start(s->o->runtime_root, s->o->id, err) < 0)
+        if (shim_rt_start(s, err) < 0)
                 return reply_error(*err);
         return xstrdup("ok");
 }
@@ -63,7 +63,7 @@ static char *do_kill(struct shim *s, char **argv, int argc, berth_error_t **err)
                 return xstrdup("error usage: kill SIGNAL [all]");
         if (s->exited)
                 return xstrdup("error the container is not running");
-        if (container_kill(s->o->runtime_root, s->o->id, sig, all, err) < 0)
+        if (shim_rt_kill(s, sig, all, err) < 0)
                 return reply_error(*err);
         return xstrdup("ok");
 }
@@ -89,7 +89,7 @@ static char *do_state(struct shim *s)
         const char *status = "stopped";
         char *text, *reply;
 
-        if (!s->exited && container_state(s->o->runtime_root, s->o->id, &state, NULL) == 0)
+        if (!s->exited && shim_rt_state(s, &state, NULL) == 0)
                 status = json_string_value(json_object_get(state, "status"));
         out = json_pack("{s:s, s:s, s:i, s:i, s:b, s:b, s:s}", "id", s->o->id, "status", status ? status : "unknown",
                         "pid", (int)s->init_pid, "shim_pid", (int)getpid(), "tty", s->o->tty, "stdin",

@@ -58,7 +58,7 @@ static int create_with_stdio(struct shim *s, const struct create_opts *co, int t
         for (int i = 0; i < 3; i++)
                 if (dup2(theirs[i] >= 0 ? theirs[i] : null, i) < 0)
                         return berth_error(err, errno, "dup2");
-        ret = container_create(s->o->runtime_root, s->o->id, co, err);
+        ret = shim_rt_create(s, co, err);
         for (int i = 0; i < 3; i++)
                 dup2(null, i);
         return ret;
@@ -99,13 +99,10 @@ static int check_terminal(struct shim *s, berth_error_t **err)
 
 static int read_init_pid(struct shim *s, berth_error_t **err)
 {
-        json_t *state = NULL;
-        int ret = container_state(s->o->runtime_root, s->o->id, &state, err);
+        int ret = shim_rt_init_pid(s, &s->init_pid, err);
 
         if (ret < 0)
                 return ret;
-        s->init_pid = (pid_t)json_integer_value(json_object_get(state, "pid"));
-        json_decref(state);
         return s->init_pid > 0 ? 0 : berth_error(err, 0, "container \"%s\" has no init pid", s->o->id);
 }
 
@@ -131,7 +128,7 @@ int shim_create(struct shim *s, berth_error_t **err)
         if (ret == 0)
                 ret = read_init_pid(s, err);
         if (ret < 0)
-                container_delete(s->o->runtime_root, s->o->id, true, NULL);
+                shim_rt_delete(s, NULL);
 out:
         for (int i = 0; i < 3; i++)
                 if (theirs[i] >= 0)

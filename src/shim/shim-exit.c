@@ -43,7 +43,8 @@ static bool oom_recorded(struct shim *s)
         struct cgroup *cg;
         bool oom;
 
-        if (state_read(s->o->runtime_root, s->o->id, &st, NULL) < 0 || st->cgroup_path[0] == '\0')
+        /* an external runtime's state is its own (runc's is not ours) */
+        if (s->o->runtime || state_read(s->o->runtime_root, s->o->id, &st, NULL) < 0 || st->cgroup_path[0] == '\0')
                 return false;
         if ((cg = cgroup_open(st->cgroup_path)) == NULL)
                 return false;
@@ -52,19 +53,13 @@ static bool oom_recorded(struct shim *s)
         return oom;
 }
 
-/* With its own pid namespace the container died with its init; sharing
- * the host's, its other processes live on and must go before the cgroup
- * can be removed (delete kills only containers that are not stopped). */
+/* What is left of the container goes with it (shim_rt_delete). */
 void shim_teardown_container(struct shim *s)
 {
         _cleanup_error_ berth_error_t *err = NULL;
-        _cleanup_free_ pid_t *pids = NULL;
-        int n = container_pids(s->o->runtime_root, s->o->id, &pids, NULL);
 
         s->oom_killed = oom_recorded(s);
-        for (int i = 0; i < n; i++)
-                kill(pids[i], SIGKILL);
-        if (container_delete(s->o->runtime_root, s->o->id, true, &err) < 0)
+        if (shim_rt_delete(s, &err) < 0)
                 berth_log(BERTH_LOG_ERROR, "delete container %s: %s", s->o->id, err->msg);
         shim_reap(s);
 }

@@ -1,6 +1,7 @@
 /* What the shim's files share.  shim.h holds the contract. */
 #pragma once
 #include "shim/shim.h"
+#include <jansson.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,6 +116,17 @@ struct shim {
 int shim_detach(int *ready_fd, berth_error_t **err);
 void shim_report_ready(int ready_fd);
 void shim_report_error(int ready_fd, const berth_error_t *err);
+
+/* shim-runtime.c: the container through berth-runtime's library, or
+ * through the --runtime binary (runc's command line) when one is given. */
+struct create_opts;
+int shim_rt_create(struct shim *s, const struct create_opts *co, berth_error_t **err);
+int shim_rt_init_pid(struct shim *s, pid_t *pid, berth_error_t **err);
+int shim_rt_start(struct shim *s, berth_error_t **err);
+int shim_rt_kill(struct shim *s, int sig, bool all, berth_error_t **err);
+int shim_rt_state(struct shim *s, json_t **state, berth_error_t **err);
+/* Kill what is left of the container and delete it. */
+int shim_rt_delete(struct shim *s, berth_error_t **err);
 
 /* shim-create.c: the container's stdio and container_create. */
 int shim_create(struct shim *s, berth_error_t **err);

@@ -34,6 +34,7 @@ static void resolve_paths(struct shim_opts *o)
         o->state_dir = absolute(o->state_dir);
         o->log_path = absolute(o->log_path);
         o->exit_file = absolute(o->exit_file);
+        o->runtime = absolute(o->runtime);
 }
 
 static void shim_init(struct shim *s, const struct shim_opts *o)

@@ -8,6 +8,7 @@
  *   berth-shim --id ID --bundle DIR --runtime-root DIR --state-dir DIR
  *              --log FILE [--log-max-size BYTES] [--log-max-files N]
  *              [--tty] [--stdin] [--keep-stdin] [--exit-file FILE]
+ *              [--runtime PATH]
  *
  *   --log-max-size   rotate FILE when it has reached BYTES (Docker's
  *                    json-file max-size; absent or 0: never rotate)
@@ -20,6 +21,11 @@
  *   --keep-stdin     an attach client's EOF does not close the container's
  *                    stdin (Docker's StdinOnce=false); only close-stdin does
  *   --exit-file      default STATE_DIR/exit
+ *   --runtime        an OCI runtime binary with runc's command line (runc,
+ *                    crun) to run the container with, instead of
+ *                    berth-runtime's library in the shim's process;
+ *                    --runtime-root is then its --root, and its JSON log
+ *                    is STATE_DIR/runtime.log
  *
  * The process berthd started returns once the container is *created* (not
  * started) and the shim listens: exit 0, or 1 with one line on stderr,
@@ -35,6 +41,8 @@
  *   attach.sock   attach stream, see below
  *   console.sock  only while the pty master is being received (--tty)
  *   exit          the exit record (or --exit-file), see below
+ *   init.pid      --runtime only: the init's pid, as the runtime wrote it
+ *   runtime.log   --runtime only: the runtime's log of its last command
  *
  * control.sock: one request per connection, one line each way.  The
  * request is a line (at most 1 KiB); the reply is "ok[ DATA]\n" or
@@ -93,6 +101,7 @@ struct shim_opts {
         const char *state_dir;
         const char *log_path;
         const char *exit_file;     /* NULL: STATE_DIR/exit */
+        const char *runtime;       /* NULL: berth-runtime's library */
         long long log_max_size;    /* <= 0: never rotate */
         int log_max_files;         /* >= 1 */
         bool tty;
