@@ -6,7 +6,10 @@
 #   (Debian's docker.io, private data root, vfs), podman run (private
 #   storage, runc, cgroupfs).
 # Then the idle RSS of berthd against dockerd (+ its containerd), and the
-# RSS of one berth-shim with a sleeping container.
+# RSS of one berth-shim with a sleeping container.  RSS is VmRSS, which
+# counts every shared-library page the process maps in full; PSS (shared
+# pages divided among the processes mapping them) and private (pages no
+# other process maps, Private_* in smaps_rollup) are given beside it.
 #
 #   bench/daemon-bench.sh          RUNS=30 bench/daemon-bench.sh
 # Appends the results to bench/results/<date>-daemon.md.
@@ -41,6 +44,8 @@ trap cleanup EXIT
 
 tar -C / -cf "$w/rootfs.tar" bin/busybox
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+private() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 
 # berthd
 "$BUILD/berthd" -H "unix://$w/b.sock" --data-root "$w/b/data" --exec-root "$w/b/run" >"$w/berthd.log" 2>&1 &
@@ -67,7 +72,7 @@ export CONTAINERS_CONF=$w/containers.conf
 "${DD[@]}" import -c 'CMD ["/bin/busybox","true"]' "$w/rootfs.tar" bench/bb:1 >/dev/null
 "${PM[@]}" import -q -c 'CMD ["/bin/busybox","true"]' "$w/rootfs.tar" localhost/bench/bb:1 >/dev/null
 sleep 2
-idle_berthd=$(rss "$bpid")
+idle_berthd=$(rss "$bpid") idle_berthd_pss=$(pss "$bpid") idle_berthd_private=$(private "$bpid")
 idle_dockerd=$(rss "$dpid")
 cpid=$(pgrep -P "$dpid" containerd || true)
 idle_containerd=$([ -n "$cpid" ] && rss "$cpid" || echo 0)
@@ -81,10 +86,10 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-markdown "$w/run.md" \
 
 # one shim with a sleeping container
 "${BD[@]}" run -d --name sleeper --network none bench/bb:1 /bin/busybox sleep 60 >/dev/null
-sleep 0.5
+# the shim drops the pages of its one-off work once idle (src/shim/shim.c)
+sleep 1.5
 spid=$(cat "$w"/b/run/shims/*/shim.pid | head -1)
-shim_rss=$(rss "$spid")
-shim_pss=$(awk '/^Pss:/ {print $2}' "/proc/$spid/smaps_rollup")
+shim_rss=$(rss "$spid") shim_pss=$(pss "$spid") shim_private=$(private "$spid")
 "${BD[@]}" rm -f sleeper >/dev/null
 
 {
@@ -95,8 +100,10 @@ shim_pss=$(awk '/^Pss:/ {print $2}' "/proc/$spid/smaps_rollup")
 	echo "| idle RSS | KiB |"
 	echo "|---|---|"
 	echo "| berthd | $idle_berthd |"
+	echo "| berthd PSS / private | $idle_berthd_pss / $idle_berthd_private |"
 	echo "| dockerd | $idle_dockerd |"
 	echo "| containerd (started by dockerd) | $idle_containerd |"
 	echo "| one berth-shim, container sleeping (RSS / PSS) | $shim_rss / $shim_pss |"
+	echo "| one berth-shim, private | $shim_private |"
 	echo
 } | tee -a "$results"

@@ -5,11 +5,70 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Days since 1970-01-01 as a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil inverse). */
+static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+{
+        long long era;
+        unsigned doe, yoe, doy, mp;
+
+        z += 719468;
+        era = (z >= 0 ? z : z - 146096) / 146097;
+        doe = (unsigned)(z - era * 146097);
+        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        mp = (5 * doy + 2) / 153;
+        *d = doy - (153 * mp + 2) / 5 + 1;
+        *m = mp < 10 ? mp + 3 : mp - 9;
+        *y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_digits(char *p, unsigned long long v, int width)
+{
+        for (int i = width - 1; i >= 0; i--, v /= 10)
+                p[i] = (char)('0' + v % 10);
+        return p + width;
+}
+
+/* Called for every log line: plain arithmetic, because gmtime_r, strftime
+ * and snprintf are far apart in the static libc and would each keep
+ * 64 KiB of text resident in the shim (see release_ro_pages in shim.c). */
 void shim_format_time(const struct timespec *ts, char out[SHIM_TIME_MAX])
 {
+        long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400, year;
+        unsigned month, day;
         struct tm tm;
         size_t n;
+        char *p = out;
 
+        if (secs < 0) {
+                secs += 86400;
+                days--;
+        }
+        civil_from_days(days, &year, &month, &day);
+        if (year >= 0 && year <= 9999 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000) {
+                p = put_digits(p, (unsigned long long)year, 4);
+                *p++ = '-';
+                p = put_digits(p, month, 2);
+                *p++ = '-';
+                p = put_digits(p, day, 2);
+                *p++ = 'T';
+                p = put_digits(p, (unsigned long long)secs / 3600, 2);
+                *p++ = ':';
+                p = put_digits(p, (unsigned long long)secs / 60 % 60, 2);
+                *p++ = ':';
+                p = put_digits(p, (unsigned long long)secs % 60, 2);
+                if (ts->tv_nsec != 0) {
+                        *p++ = '.';
+                        p = put_digits(p, (unsigned long long)ts->tv_nsec, 9);
+                        /* Go's "999999999" layout: trailing zeros go */
+                        while (p[-1] == '0')
+                                p--;
+                }
+                *p++ = 'Z';
+                *p = '\0';
+                return;
+        }
         gmtime_r(&ts->tv_sec, &tm);
         n = strftime(out, SHIM_TIME_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
         if (ts->tv_nsec != 0) {

@@ -5,15 +5,22 @@
 #include "util/log.h"
 #include "util/util.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 
 /* After the init exited: how long the shim waits without progress for the
  * rest of the output and for attach clients to take it. */
 #define DRAIN_IDLE_MS 2000
 #define READ_CHUNK (16 * 1024)
+/* When the shim drops the pages of what it last did (release_ro_pages):
+ * after this long without any event, or at most this often while busy. */
+#define RELEASE_IDLE_MS 1000
+#define RELEASE_EVERY_MS 5000
 
 static char *absolute(const char *path)
 {
@@ -71,6 +78,87 @@ static int write_pid_file(struct shim *s, berth_error_t **err)
         return write_file_atomic(s->pid_path, pid, (size_t)n, err);
 }
 
+/* The code and constants of one-off work (the container's creation:
+ * config parsing, seccomp, mounts, much of libc; then each control
+ * request) stay mapped, and counted in the shim's RSS, for the
+ * container's whole life, although the loop does not run them again:
+ * each fault maps 64 KiB around it, so nearly all of the text ends up
+ * resident.  So right before the loop blocks after setup or a control
+ * request, and once anything else moved (output, a client) after
+ * RELEASE_IDLE_MS without events or RELEASE_EVERY_MS of activity, the
+ * shim drops its page-table entries for the executable's read-only
+ * segments.  The pages stay in the page cache, shared with the other
+ * shims; what runs next faults back in (minor faults, no I/O).  Only
+ * segments never written qualify (text, rodata; not the RELRO part of
+ * the writable one, which relocation wrote), and only whole pages inside
+ * them.  Not under a debugger: its breakpoints are written into these
+ * pages. */
+static struct {
+        uintptr_t start, len;
+} ro_segs[8];
+static size_t n_ro_segs;
+static bool release_pending; /* something ran since the last release */
+static bool release_due;     /* release before the next poll */
+static long long last_release_ms;
+
+static long long now_ms(void);
+
+/* Text relocations would have written read-only segments too. */
+static bool has_textrel(const ElfW(Dyn) *d)
+{
+        for (; d->d_tag != DT_NULL; d++)
+                if (d->d_tag == DT_TEXTREL || (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_TEXTREL)))
+                        return true;
+        return false;
+}
+
+static int find_ro_segments(struct dl_phdr_info *info, size_t size, void *data)
+{
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+        (void)size;
+        (void)data;
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+                const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+                uintptr_t start = (info->dlpi_addr + ph->p_vaddr + page - 1) & ~(page - 1);
+                uintptr_t end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+
+                if (ph->p_type == PT_DYNAMIC && has_textrel((const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr))) {
+                        n_ro_segs = 0;
+                        break;
+                }
+                if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_W) && end > start && n_ro_segs < ARRAY_SIZE(ro_segs)) {
+                        ro_segs[n_ro_segs].start = start;
+                        ro_segs[n_ro_segs++].len = end - start;
+                }
+        }
+        return 1; /* the executable only: it comes first */
+}
+
+static bool traced(void)
+{
+        char buf[2048];
+        _cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+        const char *t;
+
+        if (n <= 0)
+                return true;
+        buf[n] = '\0';
+        t = strstr(buf, "TracerPid:");
+        return t == NULL || strtol(t + strlen("TracerPid:"), NULL, 10) != 0;
+}
+
+static void release_ro_pages(void)
+{
+        release_pending = release_due = false;
+        last_release_ms = now_ms();
+        if (traced())
+                return;
+        for (size_t i = 0; i < n_ro_segs; i++)
+                madvise((void *)ro_segs[i].start, ro_segs[i].len, MADV_DONTNEED);
+}
+
 static int setup(struct shim *s, berth_error_t **err)
 {
         _cleanup_free_ char *shim_log = xasprintf("%s/shim.log", s->o->state_dir);
@@ -106,6 +194,8 @@ static int setup(struct shim *s, berth_error_t **err)
                 return ret;
         /* the config, seccomp program and the like are gone: give back the heap */
         malloc_trim(0);
+        dl_iterate_phdr(find_ro_segments, NULL);
+        release_due = true;
         return 0;
 }
 
@@ -166,6 +256,7 @@ static bool poll_once(struct shim *s, int timeout_ms)
         _cleanup_free_ struct pollfd *pfd = xcalloc(n_pfd, sizeof(*pfd));
         bool reading = !shim_attach_congested(&s->attach), progress = false;
         bool input = s->in.fd < 0 || shim_stdin_wants(&s->in);
+        int n;
 
         pfd[P_SIGNAL] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
         pfd[P_CONTROL] = (struct pollfd){ .fd = s->control_fd, .events = POLLIN };
@@ -173,11 +264,16 @@ static bool poll_once(struct shim *s, int timeout_ms)
         pfd[P_STDERR] = (struct pollfd){ .fd = reading ? s->out_fd[SHIM_STDERR] : -1, .events = POLLIN };
         pfd[P_STDIN] = (struct pollfd){ .fd = s->in.fd, .events = shim_stdin_events(&s->in) };
         n_pfd = P_ATTACH + shim_attach_pollfds(&s->attach, pfd + P_ATTACH, input);
-        if (poll(pfd, (nfds_t)n_pfd, timeout_ms) < 0) {
+        if (release_due && !s->exited)
+                release_ro_pages();
+        n = poll(pfd, (nfds_t)n_pfd, release_pending && timeout_ms < 0 ? RELEASE_IDLE_MS : timeout_ms);
+        if (n < 0) {
                 if (errno != EINTR)
                         berth_log(BERTH_LOG_ERROR, "poll: %s", strerror(errno));
                 return false;
         }
+        release_pending |= n > 0;
+        release_due |= release_pending && (n == 0 || now_ms() - last_release_ms >= RELEASE_EVERY_MS);
         if (pfd[P_SIGNAL].revents)
                 handle_signals(s);
         for (int st = SHIM_STDOUT; st <= SHIM_STDERR; st++)
@@ -185,8 +281,10 @@ static bool poll_once(struct shim *s, int timeout_ms)
                         progress |= read_output(s, st);
         if (pfd[P_STDIN].revents)
                 shim_stdin_writable(&s->in);
-        if (pfd[P_CONTROL].revents)
+        if (pfd[P_CONTROL].revents) {
                 shim_control_accept(s);
+                release_due = true;
+        }
         for (size_t i = P_ATTACH; i < n_pfd; i++)
                 progress |= (pfd[i].revents & POLLOUT) != 0;
         shim_attach_handle(&s->attach, pfd + P_ATTACH, n_pfd - P_ATTACH, &s->in);
