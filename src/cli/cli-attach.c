@@ -56,16 +56,17 @@ static void signals_reset(void)
         signal(SIGWINCH, SIG_DFL);
 }
 
-void attach_resize(struct cli *c, const char *id)
+void attach_resize(struct cli *c, const char *id, bool exec, unsigned extra)
 {
         _cleanup_error_ berth_error_t *err = NULL;
         _cleanup_response_ struct cli_response resp = { 0 };
         _cleanup_free_ char *path = NULL;
-        unsigned rows, cols;
+        unsigned rows = 0, cols = 0;
 
-        if (!tty_size(1, &rows, &cols) && !tty_size(0, &rows, &cols))
+        if (!tty_size(1, &rows, &cols) && !tty_size(0, &rows, &cols) && extra == 0)
                 return;
-        path = xasprintf("/containers/%s/resize?h=%u&w=%u", id, rows, cols);
+        path = xasprintf("/%s/%s/resize?h=%u&w=%u", exec ? "exec" : "containers", id, rows + extra,
+                         cols + extra);
         /* a failed resize is not worth failing the session for */
         cli_call(c, "POST", path, NULL, &resp, &err);
 }
@@ -90,9 +91,29 @@ static void forward_signal(struct cli *c, const char *id, int sig)
         }
 }
 
+/* Wait for the fds, letting the wait request progress when there is one
+ * (an exec has none). */
+static int wait_io(struct attach_opts *o, struct curl_waitfd *fds, unsigned n, int timeout_ms,
+                   berth_error_t **err)
+{
+        struct pollfd p[4];
+
+        if (o->wait)
+                return cli_async_poll(o->wait, fds, n, timeout_ms, err);
+        for (unsigned i = 0; i < n && i < ARRAY_SIZE(p); i++)
+                p[i] = (struct pollfd){ .fd = fds[i].fd, .events = (short)fds[i].events };
+        if (poll(p, n, timeout_ms) < 0 && errno != EINTR)
+                return berth_error(err, errno, "poll");
+        for (unsigned i = 0; i < n && i < ARRAY_SIZE(p); i++)
+                fds[i].revents = p[i].revents;
+        return 0;
+}
+
 int attach_open(struct cli *c, struct attach_opts *o, berth_error_t **err)
 {
-        _cleanup_free_ char *path = xasprintf("/containers/%s/attach?%s%sstdout=1&stream=1", o->id,
+        _cleanup_free_ char *keys = o->detach_keys ? cli_escape_query(o->detach_keys) : NULL;
+        _cleanup_free_ char *path = xasprintf("/containers/%s/attach?%s%s%s%s%sstdout=1&stream=1", o->id,
+                                              keys ? "detachKeys=" : "", keys ? keys : "", keys ? "&" : "",
                                               o->stderr_ ? "stderr=1&" : "", o->stdin_ ? "stdin=1&" : "");
 
         o->attach_fd = cli_hijack(c, path, &o->pending, &o->pending_len, err);
@@ -123,7 +144,7 @@ int attach_run(struct cli *c, struct attach_opts *o, int *status, berth_error_t 
                 return -1;
         if (detach_keys_parse(&keys, o->detach_keys, err) < 0)
                 return -1;
-        if (signals_setup(o->sig_proxy && !o->tty, o->tty, err) < 0)
+        if (signals_setup(o->sig_proxy && !o->tty && !o->exec, o->tty, err) < 0)
                 return -1;
         if (raw && tty_make_raw(0, err) < 0)
                 goto out;
@@ -141,7 +162,7 @@ int attach_run(struct cli *c, struct attach_opts *o, int *status, berth_error_t 
                         fds[1].events = CURL_WAIT_POLLIN;
                 else
                         fds[1].fd = -1;
-                if (cli_async_poll(o->wait, fds, 3, 1000, err) < 0)
+                if (wait_io(o, fds, 3, 1000, err) < 0)
                         goto out;
 
                 if (fds[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
@@ -196,7 +217,7 @@ int attach_run(struct cli *c, struct attach_opts *o, int *status, berth_error_t 
                         ssize_t n = read(sig_pipe[0], sigs, sizeof(sigs));
                         for (ssize_t i = 0; i < n; i++) {
                                 if (sigs[i] == SIGWINCH)
-                                        attach_resize(c, o->id);
+                                        attach_resize(c, o->id, o->exec, 0);
                                 else
                                         forward_signal(c, o->id, sigs[i]);
                         }
@@ -205,9 +226,14 @@ int attach_run(struct cli *c, struct attach_opts *o, int *status, berth_error_t 
         if (raw)
                 tty_restore();
         if (detached) {
-                /* the container goes on; so does docker's CLI, quietly */
+                /* the container goes on; the caller says what docker says */
+                o->detached = true;
                 *status = 0;
                 ret = 0;
+                goto out;
+        }
+        if (o->wait == NULL) {
+                ret = 0;        /* an exec: its status is the caller's to ask for */
                 goto out;
         }
         if (cli_async_finish(o->wait, &resp, err) < 0 || wait_status(&resp, status, err) < 0)
@@ -218,4 +244,111 @@ out:
                 tty_restore();
         signals_reset();
         return ret;
+}
+
+/* The container's inspect document, refused as docker refuses to attach
+ * to one that is not running. */
+static int inspect_attachable(struct cli *c, const char *name, json_t **ct, berth_error_t **err)
+{
+        _cleanup_free_ char *esc = cli_escape_path(name);
+        _cleanup_free_ char *path = xasprintf("/containers/%s/json", esc);
+        json_t *state;
+
+        if (*ct) {
+                json_decref(*ct);
+                *ct = NULL;
+        }
+        if (cli_call_json(c, "GET", path, NULL, ct, err) < 0)
+                return -1;
+        state = json_object_get(*ct, "State");
+        if (!json_is_true(json_object_get(state, "Running")))
+                return berth_error(err, 0, "You cannot attach to a stopped container, start it first");
+        if (json_is_true(json_object_get(state, "Paused")))
+                return berth_error(err, 0, "You cannot attach to a paused container, unpause it first");
+        if (json_is_true(json_object_get(state, "Restarting")))
+                return berth_error(err, 0, "You cannot attach to a restarting container, wait until it is running");
+        return 0;
+}
+
+/* docker attach: the wait goes first (no condition), then an inspect, the
+ * hijacked attach, and a second inspect in case the container stopped in
+ * between; the exit status is the wait's. */
+int cmd_attach(struct cli *c, int argc, char **argv)
+{
+        static const struct option longopts[] = {
+                { "no-stdin", no_argument, NULL, 'N' },
+                { "sig-proxy", optional_argument, NULL, 'P' },
+                { "detach-keys", required_argument, NULL, 'K' },
+                CLI_OPT_HELP, CLI_OPT_END,
+        };
+        _cleanup_error_ berth_error_t *err = NULL;
+        _cleanup_json_ json_t *ct = NULL;
+        _cleanup_free_ char *name = NULL, *wait_path = NULL, *id = NULL;
+        struct cli_async wait = { 0 };
+        struct attach_opts a = { .stdout_ = true, .stderr_ = true, .attach_fd = -1, .wait = &wait };
+        bool no_stdin = false, sig_proxy = true, ok;
+        int o, status = 1;
+
+        while ((o = cli_getopt(argc, argv, "+:", longopts, "attach")) != -1) {
+                switch (o) {
+                case 'N': no_stdin = true; break;
+                case 'K': a.detach_keys = optarg; break;
+                case 'P':
+                        sig_proxy = cli_bool_arg(optarg, &ok);
+                        if (!ok) {
+                                fprintf(stderr, "invalid argument \"%s\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax\n",
+                                        optarg, optarg);
+                                return 125;
+                        }
+                        break;
+                case CLI_GETOPT_HELP: return 0;
+                default: return 125;
+                }
+        }
+        if (argc - optind != 1)
+                return cli_usage_error("attach", "requires 1 argument");
+        name = cli_escape_path(argv[optind]);
+        wait_path = xasprintf("/containers/%s/wait", name);
+        if (cli_async_start(c, &wait, "POST", wait_path, &err) < 0)
+                goto fail;
+        if (inspect_attachable(c, argv[optind], &ct, &err) < 0)
+                goto fail;
+        json_t *config = json_object_get(ct, "Config");
+        /* a copy: the second inspect replaces the document */
+        id = xstrdup(json_string_value(json_object_get(ct, "Id")) ?: argv[optind]);
+        a.id = id;
+        a.tty = json_is_true(json_object_get(config, "Tty"));
+        if (a.tty && !no_stdin && !isatty(0)) {
+                berth_error(&err, 0, "the input device is not a TTY");
+                goto fail;
+        }
+        a.stdin_ = !no_stdin && json_is_true(json_object_get(config, "OpenStdin"));
+        a.sig_proxy = sig_proxy;
+        if (attach_open(c, &a, &err) < 0 || inspect_attachable(c, a.id, &ct, &err) < 0)
+                goto fail;
+        if (a.tty && isatty(1)) {
+                /* one size off, then the real one, or the shell would not
+                 * redraw its prompt after a re-attach (docker does this) */
+                attach_resize(c, a.id, false, 1);
+                attach_resize(c, a.id, false, 0);
+        }
+        if (attach_run(c, &a, &status, &err) < 0) {
+                status = 1;
+                goto fail;
+        }
+        if (a.detached) {
+                berth_error(&err, 0, "read escape sequence");
+                status = 1;
+                goto fail;
+        }
+        free(a.pending);
+        cli_async_free(&wait);
+        return status;
+fail:
+        if (a.attach_fd >= 0)
+                close(a.attach_fd);
+        free(a.pending);
+        cli_async_free(&wait);
+        cli_print_raw(err);
+        return status ? status : 1;
 }

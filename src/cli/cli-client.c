@@ -550,3 +550,126 @@ void cli_async_free(struct cli_async *a)
         free(a->body);
         memset(a, 0, sizeof(*a));
 }
+
+struct req_ctx {
+        CURL *h;
+        struct cli_req *r;
+        struct buf body;        /* the response, or an error response */
+        berth_error_t *err;     /* the sink's */
+        long status;
+};
+
+static size_t req_write_cb(char *p, size_t size, size_t n, void *opaque)
+{
+        struct req_ctx *x = opaque;
+        size_t len = size * n;
+
+        if (x->status == 0)
+                curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+        if (x->r->sink == NULL || x->status >= 400) {
+                buf_add(&x->body, p, len);
+                return len;
+        }
+        if (x->r->sink(x->r->opaque, p, len, &x->err) < 0)
+                return 0;       /* aborts the transfer */
+        return len;
+}
+
+static size_t req_header_cb(char *p, size_t size, size_t n, void *opaque)
+{
+        struct req_ctx *x = opaque;
+        size_t len = size * n, nlen = strlen(x->r->capture);
+
+        if (len > nlen && strncasecmp(p, x->r->capture, nlen) == 0 && p[nlen] == ':') {
+                size_t i = nlen + 1, end = len;
+                while (i < len && (p[i] == ' ' || p[i] == '\t'))
+                        i++;
+                while (end > i && (p[end - 1] == '\r' || p[end - 1] == '\n' || p[end - 1] == ' '))
+                        end--;
+                free(x->r->captured);
+                x->r->captured = xasprintf("%.*s", (int)(end - i), p + i);
+        }
+        return len;
+}
+
+int cli_request(struct cli *c, struct cli_req *r, struct cli_response *resp, berth_error_t **err)
+{
+        struct req_ctx x = { .h = c->curl, .r = r };
+        _cleanup_free_ char *ct = r->content_type ? xasprintf("Content-Type: %s", r->content_type) : NULL;
+        const char *extra[16];
+        size_t n = 0;
+        struct curl_slist *hdrs;
+        CURLcode rc;
+
+        memset(resp, 0, sizeof(*resp));
+        for (const char *const *h = r->headers; h && *h && n < ARRAY_SIZE(extra) - 2; h++)
+                extra[n++] = *h;
+        if (ct)
+                extra[n++] = ct;
+        extra[n] = NULL;
+        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
+                return -1;
+        curl_easy_reset(c->curl);
+        /* an upload is set up as a PUT (no POSTFIELDS), then given its
+         * real method */
+        hdrs = setup(c, c->curl, r->upload ? "PUT" : r->method, r->path, r->json_body, extra);
+        if (r->upload) {
+                /* streamed (chunked when the size is unknown), never held
+                 * in memory: docker uploads archives the same way */
+                curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, r->method);
+                curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
+                curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, file_read_cb);
+                curl_easy_setopt(c->curl, CURLOPT_READDATA, r->upload);
+                curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->upload_size);
+        }
+        if (r->capture) {
+                curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, req_header_cb);
+                curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &x);
+        }
+        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, req_write_cb);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
+        rc = curl_easy_perform(c->curl);
+        curl_slist_free_all(hdrs);
+        if (x.err) {
+                free(x.body.data);
+                berth_error_free(err);
+                *err = x.err;
+                return -1;
+        }
+        if (rc != CURLE_OK) {
+                free(x.body.data);
+                return transport_error(c, c->curl, rc, err);
+        }
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (x.body.data == NULL)
+                buf_add(&x.body, "", 0);
+        resp->body = x.body.data;
+        resp->len = x.body.len;
+        return 0;
+}
+
+int cli_request_ok(struct cli *c, struct cli_req *r, struct cli_response *resp, berth_error_t **err)
+{
+        if (cli_request(c, r, resp, err) < 0)
+                return -1;
+        if (resp->status >= 400) {
+                int ret = cli_daemon_error(resp, err);
+                cli_response_free(resp);
+                return ret;
+        }
+        return 0;
+}
+
+bool cli_api_at_least(struct cli *c, long major, long minor)
+{
+        long ma, mi;
+
+        if (c->api_version[0] == '\0') {
+                _cleanup_error_ berth_error_t *err = NULL;
+                if (cli_ping(c, &err) < 0)
+                        return false;
+        }
+        if (!parse_api(c->api_version, &ma, &mi))
+                return false;
+        return ma > major || (ma == major && mi >= minor);
+}

@@ -14,16 +14,54 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
+        { "attach", cmd_attach, "attach [OPTIONS] CONTAINER",
+          "Attach local standard input, output, and error streams to a running container",
+          "      --detach-keys string   Override the key sequence for detaching a container\n"
+          "      --no-stdin             Do not attach STDIN\n"
+          "      --sig-proxy            Proxy all received signals to the process (default true)\n" },
+        { "commit", cmd_commit, "commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+          "Create a new image from a container's changes",
+          "  -a, --author string    Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
+          "  -c, --change list      Apply Dockerfile instruction to the created image\n"
+          "  -m, --message string   Commit message\n"
+          "  -p, --pause            Pause container during commit (default true)\n" },
+        { "cp", cmd_cp, "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+          "Copy files/folders between a container and the local filesystem",
+          "  -a, --archive       Archive mode (copy all uid/gid information)\n"
+          "  -L, --follow-link   Always follow symbol link in SRC_PATH\n"
+          "  -q, --quiet         Suppress progress output during copy\n" },
         { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
           "  (the options of run, except -d and --rm)\n" },
-        { "import", cmd_import, "import [OPTIONS] file [REPOSITORY[:TAG]]",
-          "Import the contents from a tarball to create a filesystem image" },
+        { "events", cmd_events, "events [OPTIONS]", "Get real time events from the server",
+          "  -f, --filter filter   Filter output based on conditions provided\n"
+          "      --format string   Format output using a template, or \"json\"\n"
+          "      --since string    Show all events created since timestamp\n"
+          "      --until string    Stream events until this timestamp\n" },
+        { "exec", cmd_exec, "exec [OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
+          "  -d, --detach               Detached mode: run command in the background\n"
+          "      --detach-keys string   Override the key sequence for detaching a container\n"
+          "  -e, --env list             Set environment variables\n"
+          "      --env-file list        Read in a file of environment variables\n"
+          "  -i, --interactive          Keep STDIN open even if not attached\n"
+          "      --privileged           Give extended privileges to the command\n"
+          "  -t, --tty                  Allocate a pseudo-TTY\n"
+          "  -u, --user string          Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
+          "  -w, --workdir string       Working directory inside the container\n" },
+        { "export", cmd_export, "export [OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive",
+          "  -o, --output string   Write to a file, instead of STDOUT\n" },
+        { "history", cmd_history, "history [OPTIONS] IMAGE", "Show the history of an image",
+          "      --format string   Format output using a template, or \"json\"\n"
+          "  -H, --human           Print sizes and dates in human readable format (default true)\n"
+          "      --no-trunc        Don't truncate output\n"
+          "  -q, --quiet           Only show image IDs\n" },
         { "images", cmd_images, "images [OPTIONS] [REPOSITORY[:TAG]]", "List images",
           "  -a, --all             Show all images (default hides intermediate images)\n"
           "      --digests         Show digests\n"
           "      --format string   Format output using a template, or \"json\"\n"
           "      --no-trunc        Don't truncate output\n"
           "  -q, --quiet           Only show image IDs\n" },
+        { "import", cmd_import, "import [OPTIONS] file [REPOSITORY[:TAG]]",
+          "Import the contents from a tarball to create a filesystem image" },
         { "info", cmd_info, "info [OPTIONS]", "Display system-wide information",
           "  -f, --format string   Format output using a template, or \"json\"\n" },
         { "inspect", cmd_inspect, "inspect [OPTIONS] NAME|ID [NAME|ID...]",
@@ -32,12 +70,21 @@ static const struct cli_command commands[] = {
           "      --type string     Only inspect objects of the given type (container, image)\n" },
         { "kill", cmd_kill, "kill [OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
           "  -s, --signal string   Signal to send to the container\n" },
+        { "load", cmd_load, "load [OPTIONS]", "Load an image from a tar archive or STDIN",
+          "  -i, --input string   Read from tar archive file, instead of STDIN\n"
+          "  -q, --quiet          Suppress the load output\n" },
+        { "login", cmd_login, "login [OPTIONS] [SERVER]", "Authenticate to a registry",
+          "  -p, --password string   Password or Personal Access Token (PAT)\n"
+          "      --password-stdin    Take the Password or Personal Access Token (PAT) from stdin\n"
+          "  -u, --username string   Username\n" },
+        { "logout", cmd_logout, "logout [SERVER]", "Log out from a registry", "" },
         { "logs", cmd_logs, "logs [OPTIONS] CONTAINER", "Fetch the logs of a container",
           "  -f, --follow          Follow log output\n"
           "      --since string    Show logs since timestamp or relative (e.g. 42m)\n"
           "  -n, --tail string     Number of lines to show from the end (default \"all\")\n"
           "  -t, --timestamps      Show timestamps\n"
           "      --until string    Show logs before a timestamp or relative\n" },
+        { "pause", cmd_pause, "pause CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", "" },
         { "ps", cmd_ps, "ps [OPTIONS]", "List containers",
           "  -a, --all             Show all containers (default shows just running)\n"
           "  -f, --filter filter   Filter output based on conditions provided\n"
@@ -50,6 +97,12 @@ static const struct cli_command commands[] = {
         { "pull", cmd_pull, "pull [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
           "      --platform string   Set platform if server is multi-platform capable\n"
           "  -q, --quiet             Suppress verbose output\n" },
+        { "push", cmd_push, "push [OPTIONS] NAME[:TAG]", "Upload an image to a registry",
+          "  -q, --quiet   Suppress verbose output\n" },
+        { "rename", cmd_rename, "rename CONTAINER NEW_NAME", "Rename a container", "" },
+        { "restart", cmd_restart, "restart [OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
+          "  -s, --signal string   Signal to send to the container\n"
+          "  -t, --timeout int     Seconds to wait before killing the container\n" },
         { "rm", cmd_rm, "rm [OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
           "  -f, --force     Force the removal of a running container (uses SIGKILL)\n"
           "  -l, --link      Remove the specified link\n"
@@ -91,6 +144,9 @@ static const struct cli_command commands[] = {
           "  -u, --user string            Username or UID (format: <name|uid>[:<group|gid>])\n"
           "  -v, --volume list            Bind mount a volume\n"
           "  -w, --workdir string         Working directory inside the container\n" },
+        { "save", cmd_save, "save [OPTIONS] IMAGE [IMAGE...]",
+          "Save one or more images to a tar archive (streamed to STDOUT by default)",
+          "  -o, --output string   Write to a file, instead of STDOUT\n" },
         { "start", cmd_start, "start [OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
           "  -a, --attach                 Attach STDOUT/STDERR and forward signals\n"
           "      --detach-keys string     Override the key sequence for detaching a container\n"
@@ -102,6 +158,25 @@ static const struct cli_command commands[] = {
           "  -t, --timeout int     Seconds to wait before killing the container\n" },
         { "tag", cmd_tag, "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
           "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", "" },
+        { "top", cmd_top, "top CONTAINER [ps OPTIONS]", "Display the running processes of a container", "" },
+        { "unpause", cmd_unpause, "unpause CONTAINER [CONTAINER...]",
+          "Unpause all processes within one or more containers", "" },
+        { "update", cmd_update, "update [OPTIONS] CONTAINER [CONTAINER...]",
+          "Update configuration of one or more containers",
+          "      --blkio-weight uint16        Block IO (relative weight), between 10 and 1000, or 0 to disable\n"
+          "      --cpu-period int             Limit CPU CFS (Completely Fair Scheduler) period\n"
+          "      --cpu-quota int              Limit CPU CFS (Completely Fair Scheduler) quota\n"
+          "      --cpu-rt-period int          Limit the CPU real-time period in microseconds\n"
+          "      --cpu-rt-runtime int         Limit the CPU real-time runtime in microseconds\n"
+          "  -c, --cpu-shares int             CPU shares (relative weight)\n"
+          "      --cpus decimal               Number of CPUs\n"
+          "      --cpuset-cpus string         CPUs in which to allow execution (0-3, 0,1)\n"
+          "      --cpuset-mems string         MEMs in which to allow execution (0-3, 0,1)\n"
+          "  -m, --memory bytes               Memory limit\n"
+          "      --memory-reservation bytes   Memory soft limit\n"
+          "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
+          "      --pids-limit int             Tune container pids limit (set -1 for unlimited)\n"
+          "      --restart string             Restart policy to apply when a container exits\n" },
         { "version", cmd_version, "version [OPTIONS]", "Show the Berth version information",
           "  -f, --format string   Format output using a template\n" },
         { "wait", cmd_wait, "wait CONTAINER [CONTAINER...]",
@@ -112,26 +187,77 @@ static const struct cli_command commands[] = {
 static const struct {
         const char *group, *verb, *command;
 } aliases[] = {
-        { "container", "create", "create" }, { "container", "inspect", "container-inspect" },
-        { "container", "kill", "kill" },     { "container", "logs", "logs" },
-        { "container", "ls", "ps" },         { "container", "list", "ps" },
-        { "container", "ps", "ps" },         { "container", "rm", "rm" },
-        { "container", "remove", "rm" },     { "container", "run", "run" },
-        { "container", "start", "start" },   { "container", "stop", "stop" },
-        { "container", "wait", "wait" },     { "image", "inspect", "image-inspect" },
-        { "image", "ls", "images" },         { "image", "list", "images" },
-        { "image", "pull", "pull" },         { "image", "rm", "rmi" },
-        { "image", "remove", "rmi" },        { "image", "tag", "tag" },
-        { "system", "info", "info" },
+        { "container", "attach", "attach" },   { "container", "commit", "commit" },
+        { "container", "cp", "cp" },           { "container", "create", "create" },
+        { "container", "exec", "exec" },       { "container", "export", "export" },
+        { "container", "inspect", "container-inspect" },
+        { "container", "kill", "kill" },       { "container", "logs", "logs" },
+        { "container", "ls", "ps" },           { "container", "list", "ps" },
+        { "container", "pause", "pause" },     { "container", "prune", "container-prune" },
+        { "container", "ps", "ps" },           { "container", "rename", "rename" },
+        { "container", "restart", "restart" }, { "container", "rm", "rm" },
+        { "container", "remove", "rm" },       { "container", "run", "run" },
+        { "container", "start", "start" },     { "container", "stats", "stats" },
+        { "container", "stop", "stop" },       { "container", "top", "top" },
+        { "container", "unpause", "unpause" }, { "container", "update", "update" },
+        { "container", "wait", "wait" },
+        { "image", "history", "history" },     { "image", "import", "import" },
+        { "image", "inspect", "image-inspect" },
+        { "image", "load", "load" },           { "image", "ls", "images" },
+        { "image", "list", "images" },         { "image", "prune", "image-prune" },
+        { "image", "pull", "pull" },           { "image", "push", "push" },
+        { "image", "rm", "rmi" },              { "image", "remove", "rmi" },
+        { "image", "save", "save" },           { "image", "tag", "tag" },
+        { "system", "df", "system-df" },       { "system", "events", "events" },
+        { "system", "info", "info" },          { "system", "prune", "system-prune" },
+        { "volume", "create", "volume-create" },
+        { "volume", "inspect", "volume-inspect" },
+        { "volume", "ls", "volume-ls" },       { "volume", "list", "volume-ls" },
+        { "volume", "prune", "volume-prune" }, { "volume", "rm", "volume-rm" },
+        { "volume", "remove", "volume-rm" },
 };
 
-static const struct cli_command inspect_variants[] = {
+/* Commands that exist only under a management command ("volume ls"):
+ * their internal names hold a "-" and are not accepted on their own. */
+static const struct cli_command subcommands[] = {
         { "container-inspect", cmd_container_inspect, "container inspect [OPTIONS] CONTAINER [CONTAINER...]",
           "Display detailed information on one or more containers",
           "  -f, --format string   Format output using a template\n" },
+        { "container-prune", cmd_container_prune, "container prune [OPTIONS]", "Remove all stopped containers",
+          "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
+          "  -f, --force           Do not prompt for confirmation\n" },
         { "image-inspect", cmd_image_inspect, "image inspect [OPTIONS] IMAGE [IMAGE...]",
           "Display detailed information on one or more images",
           "  -f, --format string   Format output using a template\n" },
+        { "image-prune", cmd_image_prune, "image prune [OPTIONS]", "Remove unused images",
+          "  -a, --all             Remove all unused images, not just dangling ones\n"
+          "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
+          "  -f, --force           Do not prompt for confirmation\n" },
+        { "system-df", cmd_system_df, "system df [OPTIONS]", "Show docker disk usage",
+          "      --format string   Format output using a template, or \"json\"\n"
+          "  -v, --verbose         Show detailed information on space usage\n" },
+        { "system-prune", cmd_system_prune, "system prune [OPTIONS]", "Remove unused data",
+          "  -a, --all             Remove all unused images not just dangling ones\n"
+          "      --filter filter   Provide filter values (e.g. \"label=<key>=<value>\")\n"
+          "  -f, --force           Do not prompt for confirmation\n"
+          "      --volumes         Prune anonymous volumes\n" },
+        { "volume-create", cmd_volume_create, "volume create [OPTIONS] [VOLUME]", "Create a volume",
+          "  -d, --driver string   Specify volume driver name (default \"local\")\n"
+          "      --label list      Set metadata for a volume\n"
+          "  -o, --opt map         Set driver specific options (default map[])\n" },
+        { "volume-inspect", cmd_volume_inspect, "volume inspect [OPTIONS] VOLUME [VOLUME...]",
+          "Display detailed information on one or more volumes",
+          "  -f, --format string   Format output using a template\n" },
+        { "volume-ls", cmd_volume_ls, "volume ls [OPTIONS]", "List volumes",
+          "  -f, --filter filter   Provide filter values (e.g. \"dangling=true\")\n"
+          "      --format string   Format output using a template, or \"json\"\n"
+          "  -q, --quiet           Only display volume names\n" },
+        { "volume-prune", cmd_volume_prune, "volume prune [OPTIONS]", "Remove unused local volumes",
+          "  -a, --all             Remove all unused volumes, not just anonymous ones\n"
+          "      --filter filter   Provide filter values (e.g. \"label=<label>\")\n"
+          "  -f, --force           Do not prompt for confirmation\n" },
+        { "volume-rm", cmd_volume_rm, "volume rm [OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes",
+          "  -f, --force   Force the removal of one or more volumes\n" },
 };
 
 static const struct cli_command *find_command(const char *name)
@@ -139,9 +265,9 @@ static const struct cli_command *find_command(const char *name)
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 if (strcmp(commands[i].name, name) == 0)
                         return &commands[i];
-        for (size_t i = 0; i < ARRAY_SIZE(inspect_variants); i++)
-                if (strcmp(inspect_variants[i].name, name) == 0)
-                        return &inspect_variants[i];
+        for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+                if (strcmp(subcommands[i].name, name) == 0)
+                        return &subcommands[i];
         return NULL;
 }
 
@@ -163,6 +289,7 @@ static void print_main_help(void)
                "  container   Manage containers\n"
                "  image       Manage images\n"
                "  system      Manage Berth\n"
+               "  volume      Manage volumes\n"
                "\nGlobal Options:\n"
                "  -H, --host string   Daemon socket to connect to (unix:///path)\n"
                "  -v, --version       Print version information and quit\n"
@@ -174,6 +301,71 @@ static const char *usage_of(const char *cmd)
 {
         const struct cli_command *c = find_command(cmd);
         return c ? c->usage : cmd;
+}
+
+/* The name users type ("volume create" for volume-create): the leading
+ * lowercase words of the usage line. */
+static const char *display_name(const char *cmd)
+{
+        static char name[64];
+        const char *u = usage_of(cmd), *p = u, *end = u;
+
+        for (;;) {
+                const char *w = p;
+                while (*p >= 'a' && *p <= 'z')
+                        p++;
+                if (p == w || (*p != ' ' && *p != '\0'))
+                        break;
+                end = p;
+                if (*p == '\0')
+                        break;
+                p++;
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)(end - u), u);
+        return name;
+}
+
+static bool is_group(const char *name);
+
+static const struct {
+        const char *name, *summary;
+} groups[] = {
+        { "container", "Manage containers" },
+        { "image", "Manage images" },
+        { "system", "Manage Berth" },
+        { "volume", "Manage volumes" },
+};
+
+static bool is_group(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+                if (strcmp(groups[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
+/* "berth volume": the group's commands, as docker lists them. */
+static bool print_group_help(const char *group)
+{
+        const char *summary = NULL;
+
+        for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+                if (strcmp(groups[i].name, group) == 0)
+                        summary = groups[i].summary;
+        if (summary == NULL)
+                return false;
+        printf("\nUsage:  berth %s COMMAND\n\n%s\n\nCommands:\n", group, summary);
+        for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
+                const struct cli_command *c;
+                if (strcmp(aliases[i].group, group) != 0 || (i > 0 && strcmp(aliases[i - 1].command, aliases[i].command) == 0 &&
+                                                             strcmp(aliases[i - 1].group, group) == 0))
+                        continue;
+                c = find_command(aliases[i].command);
+                if (c)
+                        printf("  %-10s%s\n", aliases[i].verb, c->summary);
+        }
+        printf("\nRun 'berth %s COMMAND --help' for more information on a command.\n", group);
+        return true;
 }
 
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
@@ -196,7 +388,7 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
                 else
                         fprintf(stderr, "unknown flag: %s\n", bad);
                 fprintf(stderr, "\nUsage:  berth %s\n\nRun 'berth %s --help' for more information\n",
-                        usage_of(cmd), cmd);
+                        usage_of(cmd), display_name(cmd));
                 return CLI_GETOPT_ERROR;
         }
         return o;
@@ -206,19 +398,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
         va_list ap;
 
-        fprintf(stderr, "berth: 'berth %s' ", cmd);
+        fprintf(stderr, "berth: 'berth %s' ", display_name(cmd));
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fprintf(stderr, "\n\nUsage:  berth %s\n\nSee 'berth %s --help' for more information\n",
-                usage_of(cmd), cmd);
+        /* cobra's wording: "See" after a range, "Run" after an exact count */
+        fprintf(stderr, "\n\nUsage:  berth %s\n\n%s 'berth %s --help' for more information\n", usage_of(cmd),
+                str_has_prefix(fmt, "requires at ") ? "See" : "Run", display_name(cmd));
         return 1;
 }
 
 int cli_run_error(const char *cmd, berth_error_t *err, int status)
 {
         fprintf(stderr, "berth: %s\n\nRun 'berth %s --help' for more information\n",
-                err ? err->msg : "unknown error", cmd);
+                err ? err->msg : "unknown error", display_name(cmd));
         return status;
 }
 
@@ -314,9 +507,12 @@ int cli_main(int argc, char **argv)
                         }
                 }
         }
+        if (cmd == NULL && (argc == 1 || strcmp(argv[1], "--help") == 0) && print_group_help(argv[0]))
+                return 0;
         if (cmd == NULL) {
-                fprintf(stderr, "berth: unknown command: berth %s\n\nRun 'berth --help' for more information\n",
-                        argv[0]);
+                fprintf(stderr, "berth: unknown command: berth %s%s%s\n\nRun 'berth --help' for more information\n",
+                        argv[0], argc > 1 && is_group(argv[0]) ? " " : "",
+                        argc > 1 && is_group(argv[0]) ? argv[1] : "");
                 return 1;
         }
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -69,7 +69,7 @@ static char *image_text(json_t *ct, bool trunc)
         return xstrdup(image);
 }
 
-static json_t *container_row(json_t *ct, bool trunc)
+json_t *cli_container_row(json_t *ct, bool trunc)
 {
         json_t *names = json_object_get(ct, "Names"), *labels = json_object_get(ct, "Labels"), *e;
         json_t *mounts = json_object_get(ct, "Mounts");
@@ -130,12 +130,12 @@ static json_t *container_row(json_t *ct, bool trunc)
                         v[k++] = xstrdup(key);
                 nets_s = join_sorted(v, k, ",");
         }
-        if (json_object_get(ct, "SizeRw") || json_object_get(ct, "SizeRootFs")) {
+        {
+                /* the virtual size only when there is one, as docker */
                 _cleanup_free_ char *rw = human_size((double)json_integer_value(json_object_get(ct, "SizeRw")));
-                _cleanup_free_ char *rootfs = human_size((double)json_integer_value(json_object_get(ct, "SizeRootFs")));
-                size = xasprintf("%s (virtual %s)", rw, rootfs);
-        } else {
-                size = xstrdup("0B");
+                long long virt = json_integer_value(json_object_get(ct, "SizeRootFs"));
+                _cleanup_free_ char *rootfs = human_size((double)virt);
+                size = virt > 0 ? xasprintf("%s (virtual %s)", rw, rootfs) : xstrdup(rw);
         }
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", qcmd,
                          "CreatedAt", at, "ID", id, "Image", image, "Labels", labels_s, "Mounts", mounts_s,
@@ -226,7 +226,7 @@ int cmd_ps(struct cli *c, int argc, char **argv)
                 return 1;
         }
         json_array_foreach(list, i, ct)
-                json_array_append_new(rows, container_row(ct, trunc));
+                json_array_append_new(rows, cli_container_row(ct, trunc));
         if (quiet) {
                 json_array_foreach(rows, i, ct)
                         printf("%s\n", str(ct, "ID"));

@@ -36,7 +36,7 @@ static int flag_error(const char *cmd, const char *flag, const char *value, cons
 }
 
 /* docker's RAMInBytes: "64m", "1.5g", "512k", "100" (binary units). */
-static long long ram_in_bytes(const char *s)
+long long cli_ram_in_bytes(const char *s)
 {
         char *end;
         double v = strtod(s, &end);
@@ -64,7 +64,7 @@ static long long ram_in_bytes(const char *s)
 
 /* --cpus 1.5 -> 1500000000, exactly: decimal digits, no float rounding
  * (docker parses it as a rational number). */
-static long long nano_cpus(const char *s)
+long long cli_nano_cpus(const char *s)
 {
         long long whole = 0, frac = 0;
         int digits = 0;
@@ -109,7 +109,7 @@ static char *cap_name(const char *s)
 }
 
 /* -e NAME without a value takes NAME from our environment, if set. */
-static void add_env(json_t *env, const char *kv)
+void cli_env_add(json_t *env, const char *kv)
 {
         const char *v;
 
@@ -120,7 +120,7 @@ static void add_env(json_t *env, const char *kv)
         json_array_append_new(env, json_string(kv));
 }
 
-static int read_env_file(json_t *env, const char *path, berth_error_t **err)
+int cli_env_file(json_t *env, const char *path, berth_error_t **err)
 {
         _cleanup_free_ char *data = NULL;
         char *save = NULL;
@@ -138,7 +138,7 @@ static int read_env_file(json_t *env, const char *path, berth_error_t **err)
                         continue;
                 if (*line == '=')
                         return berth_error(err, 0, "invalid environment variable: %s", line);
-                add_env(env, line);
+                cli_env_add(env, line);
         }
         return 0;
 }
@@ -222,7 +222,7 @@ static json_t *parse_mount(const char *spec, berth_error_t **err)
                         bool ok;
                         nocopy = cli_bool_arg(v, &ok);
                 } else if (strcmp(kv, "tmpfs-size") == 0 && v) {
-                        tsize = ram_in_bytes(v);
+                        tsize = cli_ram_in_bytes(v);
                 } else if (strcmp(kv, "tmpfs-mode") == 0 && v) {
                         tmode = strtoll(v, NULL, 8);
                 } else {
@@ -590,9 +590,9 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
                 case OPT_INTERACTIVE_LONG: BOOL_ARG(o->interactive, "--interactive"); break;
                 case 't': o->tty = true; break;
                 case OPT_TTY_LONG: BOOL_ARG(o->tty, "--tty"); break;
-                case 'e': add_env(f.env, optarg); break;
+                case 'e': cli_env_add(f.env, optarg); break;
                 case OPT_ENV_FILE:
-                        if (read_env_file(f.env_files, optarg, &err) < 0) {
+                        if (cli_env_file(f.env_files, optarg, &err) < 0) {
                                 *exit_status = flag_error(cmd, "--env-file", optarg, err->msg);
                                 goto fail;
                         }
@@ -608,7 +608,7 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
                 case OPT_MEMORY_SWAP:
                 case OPT_MEMORY_RESERVATION:
                 case OPT_SHM_SIZE: {
-                        long long v = opt == OPT_MEMORY_SWAP && strcmp(optarg, "-1") == 0 ? -1 : ram_in_bytes(optarg);
+                        long long v = opt == OPT_MEMORY_SWAP && strcmp(optarg, "-1") == 0 ? -1 : cli_ram_in_bytes(optarg);
                         if (v < -1 || (v == -1 && opt != OPT_MEMORY_SWAP)) {
                                 *exit_status = flag_error(cmd, opt == 'm' ? "-m, --memory" : "--memory-swap", optarg,
                                                           "invalid size");
@@ -674,7 +674,7 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
                 case OPT_READ_ONLY: BOOL_ARG(f.read_only, "--read-only"); break;
                 case OPT_NETWORK: f.network = optarg; break;
                 case OPT_CPUS:
-                        f.nano_cpus = nano_cpus(optarg);
+                        f.nano_cpus = cli_nano_cpus(optarg);
                         if (f.nano_cpus < 0) {
                                 *exit_status = flag_error(cmd, "--cpus", optarg, "failed to parse as a rational number");
                                 goto fail;

@@ -47,10 +47,15 @@ static size_t text_width(const char *s)
 
 void table_print(struct table *t, FILE *out)
 {
+        table_print_min(t, out, 10);
+}
+
+void table_print_min(struct table *t, FILE *out, size_t min_width)
+{
         _cleanup_free_ size_t *width = xcalloc(t->ncols, sizeof(size_t));
 
         for (size_t c = 0; c + 1 < t->ncols; c++) {
-                width[c] = 10;
+                width[c] = min_width;
                 for (size_t r = 0; r < t->nrows; r++) {
                         size_t w = text_width(t->cells[r * t->ncols + c]) + 3;
                         if (w > width[c])
@@ -91,6 +96,12 @@ char *human_size(double bytes)
 {
         static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB" };
         return scaled(bytes, 1000.0, units, ARRAY_SIZE(units), 3);
+}
+
+char *human_size4(double bytes)
+{
+        static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB" };
+        return scaled(bytes, 1000.0, units, ARRAY_SIZE(units), 4);
 }
 
 char *human_bytes(double bytes)

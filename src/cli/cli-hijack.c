@@ -43,8 +43,9 @@ static char *header_value(const char *headers, const char *name)
         return NULL;
 }
 
-int cli_hijack(struct cli *c, const char *path, char **pending, size_t *pending_len,
-               berth_error_t **err)
+/* attach sends no body (text/plain, as docker), exec start a JSON one. */
+static int hijack(struct cli *c, const char *path, const char *content_type, const char *body,
+                  char **pending, size_t *pending_len, berth_error_t **err)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *vpath = NULL, *req = NULL, *buf = NULL;
@@ -63,11 +64,11 @@ int cli_hijack(struct cli *c, const char *path, char **pending, size_t *pending_
         req = xasprintf("POST %s HTTP/1.1\r\n"
                         "Host: api.moby.localhost\r\n"
                         "User-Agent: Berth-Client/" BERTH_VERSION " (linux)\r\n"
-                        "Content-Length: 0\r\n"
+                        "Content-Length: %zu\r\n"
                         "Connection: Upgrade\r\n"
-                        "Content-Type: text/plain\r\n"
+                        "Content-Type: %s\r\n"
                         "Upgrade: tcp\r\n"
-                        "\r\n", vpath);
+                        "\r\n%s", vpath, strlen(body), content_type, body);
         if (write_all(fd, req, strlen(req)) < 0)
                 return berth_error(err, errno, "write attach request");
 
@@ -127,4 +128,16 @@ int cli_hijack(struct cli *c, const char *path, char **pending, size_t *pending_
                 memcpy(*pending, end, *pending_len);
         }
         return steal_fd(&fd);
+}
+
+int cli_hijack(struct cli *c, const char *path, char **pending, size_t *pending_len,
+               berth_error_t **err)
+{
+        return hijack(c, path, "text/plain", "", pending, pending_len, err);
+}
+
+int cli_hijack_json(struct cli *c, const char *path, const char *json_body, char **pending,
+                    size_t *pending_len, berth_error_t **err)
+{
+        return hijack(c, path, "application/json", json_body, pending, pending_len, err);
 }

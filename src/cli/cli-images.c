@@ -214,7 +214,7 @@ int cmd_images(struct cli *c, int argc, char **argv)
 int cli_pull_image(struct cli *c, const char *image, const char *platform, FILE *out,
                    berth_error_t **err)
 {
-        static const char *const headers[] = { "X-Registry-Auth: e30=", NULL };
+        _cleanup_free_ char *auth = NULL;
         struct cli_ref ref;
         struct jsonmsg_display d;
         _cleanup_free_ char *from = NULL, *tag = NULL, *plat = NULL, *path = NULL;
@@ -227,6 +227,9 @@ int cli_pull_image(struct cli *c, const char *image, const char *platform, FILE 
         plat = platform && *platform ? cli_escape_query(platform) : NULL;
         path = xasprintf("/images/create?fromImage=%s%s%s&tag=%s", from, plat ? "&platform=" : "",
                          plat ? plat : "", tag);
+        /* the stored credentials of the image's registry, as docker sends */
+        auth = cli_registry_auth_header(ref.name);
+        const char *const headers[] = { auth, NULL };
         cli_ref_free(&ref);
         jsonmsg_init(&d, out, out ? isatty(fileno(out)) : false);
         ret = cli_call_stream(c, "POST", path, headers, jsonmsg_sink, &d, err);

@@ -51,7 +51,7 @@ static bool parse_duration(const char *s, double *ns)
 
 /* docker's --since/--until value: a duration back from now, an RFC 3339
  * time or date, or Unix seconds, sent as "seconds.nanoseconds". */
-static char *api_timestamp(const char *v, berth_error_t **err)
+char *cli_api_timestamp(const char *v, berth_error_t **err)
 {
         double ns;
         long nanos;
@@ -115,7 +115,7 @@ int cmd_logs(struct cli *c, int argc, char **argv)
                 case 'd': details = true; break;
                 case 'S':
                 case 'U': {
-                        char *v = api_timestamp(optarg, &err);
+                        char *v = cli_api_timestamp(optarg, &err);
                         if (v == NULL) {
                                 cli_print_error(err);
                                 return 1;

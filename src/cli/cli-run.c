@@ -135,7 +135,7 @@ static int attached_start(struct cli *c, const char *cmd, const char *id, bool s
                 goto fail;
         }
         if (tty)
-                attach_resize(c, id);
+                attach_resize(c, id, false, 0);
         if (attach_run(c, &a, &status, &err) < 0) {
                 status = CLI_EXIT_DAEMON;
                 goto fail;

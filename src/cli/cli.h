@@ -104,11 +104,36 @@ int cli_async_poll(struct cli_async *a, struct curl_waitfd *extra, unsigned n, i
 int cli_async_finish(struct cli_async *a, struct cli_response *resp, berth_error_t **err);
 void cli_async_free(struct cli_async *a);
 
+/* The general request: a JSON body or a streamed upload, extra headers,
+ * the body of a successful response to a sink (else kept in resp), and one
+ * response header captured.  Only transport failures are errors. */
+struct cli_req {
+        const char *method;
+        const char *path;
+        const char *const *headers;     /* extra request headers, NULL-terminated */
+        const char *json_body;
+        FILE *upload;                   /* a streamed request body */
+        long long upload_size;          /* -1: unknown, sent chunked */
+        const char *content_type;       /* of the upload */
+        cli_sink_fn sink;               /* a successful response's body */
+        void *opaque;
+        const char *capture;            /* a response header to keep... */
+        char *captured;                 /* ...its value (the caller frees) */
+};
+int cli_request(struct cli *c, struct cli_req *r, struct cli_response *resp, berth_error_t **err);
+/* The same, a status >= 400 made the "Error response from daemon" error. */
+int cli_request_ok(struct cli *c, struct cli_req *r, struct cli_response *resp, berth_error_t **err);
+/* Whether the negotiated API version is at least major.minor. */
+bool cli_api_at_least(struct cli *c, long major, long minor);
+
 /* ---- hijacked streams (cli-hijack.c) ---- */
 /* POST path with "Upgrade: tcp" on a raw socket; returns the fd, now a raw
  * byte stream.  Bytes read past the response headers are in *pending. */
 int cli_hijack(struct cli *c, const char *path, char **pending, size_t *pending_len,
                berth_error_t **err);
+/* The same with a JSON body (exec start). */
+int cli_hijack_json(struct cli *c, const char *path, const char *json_body, char **pending,
+                    size_t *pending_len, berth_error_t **err);
 
 /* ---- stdcopy demultiplexing (cli-stdcopy.c) ---- */
 struct stdcopy {
@@ -205,12 +230,14 @@ bool detach_keys_scan(struct detach_keys *d, const char *in, size_t len, char *o
 
 /* ---- attaching (cli-attach.c) ---- */
 struct attach_opts {
-        const char *id;
+        const char *id;                 /* a container's, or an exec's */
+        bool exec;                      /* id is an exec: no wait, /exec/{id}/resize */
+        bool detached;                  /* out: the detach keys were typed */
         bool stdin_, stdout_, stderr_;
         bool tty;
         bool sig_proxy;
         const char *detach_keys;
-        struct cli_async *wait;         /* exits when this completes */
+        struct cli_async *wait;         /* exits when this completes (NULL for exec) */
         int attach_fd;                  /* already hijacked */
         char *pending;                  /* stream bytes read with the 101 */
         size_t pending_len;
@@ -218,14 +245,25 @@ struct attach_opts {
 /* Open the hijacked attach connection for id. */
 int attach_open(struct cli *c, struct attach_opts *o, berth_error_t **err);
 /* Pump stdin/stdout/stderr until the stream and the wait end; *status is
- * the container's exit status (or -1 after a detach). */
+ * the container's exit status (0 and o->detached after a detach, -1 for
+ * an exec, whose status the caller asks for). */
 int attach_run(struct cli *c, struct attach_opts *o, int *status, berth_error_t **err);
-/* POST /containers/{id}/resize to the terminal's size. */
-void attach_resize(struct cli *c, const char *id);
+/* POST /containers/{id}/resize (/exec/{id}/resize) to the terminal's
+ * size plus extra rows and columns (docker's redraw trick on attach). */
+void attach_resize(struct cli *c, const char *id, bool exec, unsigned extra);
 /* The StatusCode of a wait response; an Error in it is an error. */
 int wait_status(const struct cli_response *resp, int *status, berth_error_t **err);
 
 /* ---- run and create flags (cli-create.c) ---- */
+/* docker's RAMInBytes ("64m"), --cpus as nano CPUs: -1 when invalid. */
+long long cli_ram_in_bytes(const char *s);
+long long cli_nano_cpus(const char *s);
+/* -e NAME[=VALUE] (NAME alone takes our value, if set), --env-file. */
+void cli_env_add(json_t *env, const char *kv);
+int cli_env_file(json_t *env, const char *path, berth_error_t **err);
+/* --since/--until: a duration back from now, RFC 3339 or Unix seconds, as
+ * the API's timestamp (cli-logs.c); NULL with an error when unparsable. */
+char *cli_api_timestamp(const char *v, berth_error_t **err);
 struct run_opts {
         bool detach, rm, interactive, tty, sig_proxy;
         const char *name, *platform, *pull, *detach_keys;
@@ -260,6 +298,33 @@ int cmd_logs(struct cli *c, int argc, char **argv);
 int cmd_inspect(struct cli *c, int argc, char **argv);
 int cmd_container_inspect(struct cli *c, int argc, char **argv);
 int cmd_image_inspect(struct cli *c, int argc, char **argv);
+int cmd_exec(struct cli *c, int argc, char **argv);
+int cmd_attach(struct cli *c, int argc, char **argv);
+int cmd_restart(struct cli *c, int argc, char **argv);
+int cmd_pause(struct cli *c, int argc, char **argv);
+int cmd_unpause(struct cli *c, int argc, char **argv);
+int cmd_top(struct cli *c, int argc, char **argv);
+int cmd_rename(struct cli *c, int argc, char **argv);
+int cmd_update(struct cli *c, int argc, char **argv);
+int cmd_container_prune(struct cli *c, int argc, char **argv);
+int cmd_cp(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_commit(struct cli *c, int argc, char **argv);
+int cmd_history(struct cli *c, int argc, char **argv);
+int cmd_save(struct cli *c, int argc, char **argv);
+int cmd_load(struct cli *c, int argc, char **argv);
+int cmd_push(struct cli *c, int argc, char **argv);
+int cmd_image_prune(struct cli *c, int argc, char **argv);
+int cmd_login(struct cli *c, int argc, char **argv);
+int cmd_logout(struct cli *c, int argc, char **argv);
+int cmd_volume_create(struct cli *c, int argc, char **argv);
+int cmd_volume_ls(struct cli *c, int argc, char **argv);
+int cmd_volume_inspect(struct cli *c, int argc, char **argv);
+int cmd_volume_rm(struct cli *c, int argc, char **argv);
+int cmd_volume_prune(struct cli *c, int argc, char **argv);
+int cmd_system_df(struct cli *c, int argc, char **argv);
+int cmd_system_prune(struct cli *c, int argc, char **argv);
+int cmd_events(struct cli *c, int argc, char **argv);
 
 /* The whole CLI: global flags, then a command. */
 int cli_main(int argc, char **argv);
@@ -289,3 +354,57 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_run_error(const char *cmd, berth_error_t *err, int status);
 /* Parse "true"/"false" given to a --flag=VALUE boolean (NULL is true). */
 bool cli_bool_arg(const char *v, bool *ok);
+/* Print an error's message as it is: docker 28 adds no "Error: " to the
+ * client-side errors of the newer commands (cp, login, update...). */
+void cli_print_raw(berth_error_t *err);
+/* docker's PromptForConfirmation: the warning, " Are you sure you want to
+ * continue? [y/N] ", and a line from stdin; true for y/Y. */
+bool cli_confirm(const char *warning);
+/* strerror as Go words it ("no such file or directory"). */
+const char *go_strerror(int errnum);
+/* Append "key=value" to a filters map (value -> true). false when there
+ * is no "=". */
+bool cli_filter_add(json_t *filters, const char *arg);
+/* "?filters=..." (or "&filters=..." after a query), "" without filters. */
+char *cli_filters_query(json_t *filters, bool first);
+/* Join the messages of several failures with newlines, as docker's
+ * errors.Join; print them at the end and return 1 if any. */
+struct cli_errors {
+        char *msg;
+};
+void cli_errors_add(struct cli_errors *e, berth_error_t *err);
+int cli_errors_finish(struct cli_errors *e);
+
+/* ---- pruning (cli-manage.c) ---- */
+/* POST /{kind}/prune with the filters; the response in *res. */
+int cli_prune(struct cli *c, const char *kind, json_t *filters, json_t **res, berth_error_t **err);
+/* "TITLE\nid\n...\n\n" for the names under key (nothing when none);
+ * returns SpaceReclaimed. */
+long long cli_prune_report(json_t *res, const char *key, const char *title);
+void cli_print_reclaimed(long long bytes);
+/* The same for image prune's "untagged: "/"deleted: " list. */
+long long cli_image_prune_report(json_t *res);
+
+/* ---- containers (cli-containers.c) ---- */
+/* A container of GET /containers/json as ps's --format sees it. */
+json_t *cli_container_row(json_t *ct, bool trunc);
+
+/* ---- volumes (cli-volume.c) ---- */
+/* A volume as volume ls's --format sees it, and the titles of its fields. */
+json_t *cli_volume_row(json_t *v);
+json_t *cli_volume_header(void);
+
+/* ---- registry credentials (cli-auth.c) ---- */
+char *cli_base64(const void *data, size_t len, bool url);
+/* Either alphabet, padding optional; NULL when invalid. NUL-terminated. */
+char *cli_unbase64(const char *s, size_t *len);
+/* "X-Registry-Auth: ..." with the stored credentials for the registry of
+ * a normalised name (docker.io/library/x), "e30=" (an empty object) when
+ * there are none. */
+char *cli_registry_auth_header(const char *name);
+
+/* ---- output helpers (cli-format.c) ---- */
+/* go-units HumanSize: 4 significant digits ("1.982MB"). */
+char *human_size4(double bytes);
+/* table_print with another minimum column width (docker top uses 20). */
+void table_print_min(struct table *t, FILE *out, size_t min_width);

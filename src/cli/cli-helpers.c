@@ -1,0 +1,90 @@
+/* Small pieces the newer commands share: raw error printing, the prune
+ * confirmation prompt, filters for the query string, and docker's
+ * errors.Join for commands that act on several objects. */
+#include "cli/cli.h"
+
+void cli_print_raw(berth_error_t *err)
+{
+        if (err == NULL)
+                return;
+        /* what was printed before the failure comes first */
+        fflush(stdout);
+        fprintf(stderr, "%s\n", err->msg);
+}
+
+bool cli_confirm(const char *warning)
+{
+        char line[256];
+
+        printf("%s [y/N] ", warning);
+        fflush(stdout);
+        /* EOF or anything but y is a no, as docker decides */
+        if (fgets(line, sizeof(line), stdin) == NULL)
+                return false;
+        line[strcspn(line, "\r\n")] = '\0';
+        return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0;
+}
+
+bool cli_filter_add(json_t *filters, const char *arg)
+{
+        const char *eq = strchr(arg, '=');
+        _cleanup_free_ char *key = NULL;
+        json_t *m;
+
+        if (eq == NULL)
+                return false;
+        key = xasprintf("%.*s", (int)(eq - arg), arg);
+        m = json_object_get(filters, key);
+        if (m == NULL) {
+                m = json_object();
+                json_object_set_new(filters, key, m);
+        }
+        json_object_set_new(m, eq + 1, json_true());
+        return true;
+}
+
+char *cli_filters_query(json_t *filters, bool first)
+{
+        _cleanup_free_ char *fs = NULL, *fq = NULL;
+
+        if (json_object_size(filters) == 0)
+                return xstrdup("");
+        /* Go marshals maps with sorted keys */
+        fs = json_dumps(filters, JSON_COMPACT | JSON_SORT_KEYS);
+        fq = cli_escape_query(fs);
+        return xasprintf("%sfilters=%s", first ? "?" : "&", fq);
+}
+
+void cli_errors_add(struct cli_errors *e, berth_error_t *err)
+{
+        char *m;
+
+        if (err == NULL)
+                return;
+        m = e->msg ? xasprintf("%s\n%s", e->msg, err->msg) : xstrdup(err->msg);
+        free(e->msg);
+        e->msg = m;
+}
+
+int cli_errors_finish(struct cli_errors *e)
+{
+        if (e->msg == NULL)
+                return 0;
+        fflush(stdout);
+        fprintf(stderr, "%s\n", e->msg);
+        free(e->msg);
+        e->msg = NULL;
+        return 1;
+}
+
+const char *go_strerror(int errnum)
+{
+        static char buf[128];
+        const char *s = strerror(errnum);
+
+        /* Go's syscall messages are libc's, starting in lowercase */
+        snprintf(buf, sizeof(buf), "%s", s);
+        if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+                buf[0] = (char)(buf[0] - 'A' + 'a');
+        return buf;
+}
