@@ -233,7 +233,7 @@ static int get_top(struct http_request *req, void *data, berth_error_t **err)
         struct api *api = data;
         json_t *out;
 
-        if (engine_container_top(api->engine, http_param(req, "id"), &out, err) < 0)
+        if (engine_container_top(api->engine, http_param(req, "id"), http_query(req, "ps_args"), &out, err) < 0)
                 return -1;
         return http_reply_json(req, 200, out);
 }

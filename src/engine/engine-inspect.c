@@ -317,37 +317,3 @@ int engine_container_list(struct engine *e, bool all, json_t *filters, json_t **
         *out = list;
         return 0;
 }
-
-int engine_container_top(struct engine *e, const char *name, json_t **out, berth_error_t **err)
-{
-        struct ctr *c;
-        pid_t *pids = NULL;
-        json_t *procs;
-
-        if (ctr_find(e, name, &c, err) < 0)
-                return -1;
-        if (c->status != CTR_RUNNING && c->status != CTR_PAUSED) {
-                ctr_unref(c);
-                return berth_fail(err, EBUSY, "Container %s is not running", c->id);
-        }
-        int n = container_pids(e->runtime_root, c->id, &pids, err);
-        ctr_unref(c);
-        if (n < 0)
-                return -1;
-        procs = json_array();
-        for (int i = 0; i < n; i++) {
-                _cleanup_free_ char *cmdline = NULL;
-                _cleanup_free_ char *path = xasprintf("/proc/%d/cmdline", (int)pids[i]);
-                _cleanup_free_ char *pid = xasprintf("%d", (int)pids[i]);
-                size_t len = 0;
-                if (read_file(path, &cmdline, &len, NULL) < 0)
-                        continue;
-                for (size_t k = 0; k + 1 < len; k++)
-                        if (cmdline[k] == '\0')
-                                cmdline[k] = ' ';
-                json_array_append_new(procs, json_pack("[s, s]", pid, cmdline));
-        }
-        free(pids);
-        *out = json_pack("{s:[s, s], s:o}", "Titles", "PID", "CMD", "Processes", procs);
-        return 0;
-}

@@ -133,8 +133,10 @@ int engine_volume_remove(struct engine *e, const char *name, bool force, berth_e
 /* Unused anonymous volumes; all: named ones too. */
 int engine_volume_prune(struct engine *e, bool all, json_t **out, berth_error_t **err);
 
-/* Running processes (docker top): Titles and Processes as the API gives them. */
-int engine_container_top(struct engine *e, const char *name, json_t **out, berth_error_t **err);
+/* Running processes (docker top): Titles and Processes as the API gives
+ * them, from the host's ps with ps_args (NULL or "": "-ef"). */
+int engine_container_top(struct engine *e, const char *name, const char *ps_args, json_t **out,
+                         berth_error_t **err);
 /* Number of images' users, for rmi: the engine records containers as
  * users of their image in the image store (rootfs.c). */
 
