@@ -483,14 +483,20 @@ static int post_volume_create(struct http_request *req, void *data, berth_error_
         return r < 0 ? -1 : http_reply_json(req, 201, out);
 }
 
+/* filters: driver, label, name, dangling (docker volume ls --filter). */
 static int get_volumes(struct http_request *req, void *data, berth_error_t **err)
 {
         struct api *api = data;
-        json_t *out;
+        const char *f = http_query(req, "filters");
+        json_t *filters = NULL, *out;
 
-        if (engine_volume_list(api->engine, &out, err) < 0)
-                return -1;
-        return http_reply_json(req, 200, out);
+        if (f && *f && !json_is_object(filters = json_loads(f, 0, NULL))) {
+                json_decref(filters);
+                return berth_fail(err, EINVAL, "invalid filter: %s", f);
+        }
+        int r = engine_volume_list_filtered(api->engine, filters, &out, err);
+        json_decref(filters);
+        return r < 0 ? -1 : http_reply_json(req, 200, out);
 }
 
 static int get_volume(struct http_request *req, void *data, berth_error_t **err)

@@ -11,8 +11,8 @@
 #include "util/util.h"
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <pthread.h>
-#include <sys/socket.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 /* ---- progress as dockerd streams it ------------------------------------ */
 
@@ -192,53 +192,75 @@ static int request_auth_parse(struct http_request *req, struct request_auth *a, 
         return 0;
 }
 
-/* The library reads a file descriptor; a thread feeds it the request
- * body through a socket. */
-struct feeder {
-        struct http_request *req;
-        int fd;
-};
+/* ---- spool files ----------------------------------------------------------
+ *
+ * The image store is used under one lock, so nothing that waits for a
+ * client may run under it: an upload (load, import) may be the output of
+ * a save on this very daemon (docker save | docker load), and a client
+ * reading a save may be slow or stalled.  Uploads are read into a spool
+ * file before the lock is taken, and a save is written to one under the
+ * lock and sent from it after. */
 
-static void *feed_thread(void *arg)
+#define SPOOL_BUF (128 * 1024)
+
+/* An anonymous file under the data root, not in /tmp (often a small
+ * tmpfs); O_TMPFILE, so a berthd that dies leaves nothing behind. */
+static int spool_open(struct api *api, int *out, berth_error_t **err)
 {
-        struct feeder *f = arg;
-        char buf[65536];
-        ssize_t n;
+        const char *root = engine_options(api->engine)->data_root;
+        int fd = open(root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 
-        while ((n = http_body_read(f->req, buf, sizeof(buf))) > 0)
-                if (write_all(f->fd, buf, (size_t)n) < 0)
-                        break;
-        close(f->fd);
-        return NULL;
-}
-
-/* Start feeding; *fd gets the reading end. */
-static int body_fd(struct http_request *req, struct feeder *f, pthread_t *tid, int *fd, berth_error_t **err)
-{
-        int sv[2];
-
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-                return berth_error(err, errno, "socketpair");
-        f->req = req;
-        f->fd = sv[1];
-        if (pthread_create(tid, NULL, feed_thread, f) != 0) {
-                close(sv[0]);
-                close(sv[1]);
-                return berth_fail(err, EAGAIN, "start a thread");
+        if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+                /* a filesystem without O_TMPFILE: a named file, unlinked at once */
+                _cleanup_free_ char *path = xasprintf("%s/.spool-XXXXXX", root);
+                fd = mkostemp(path, O_CLOEXEC);
+                if (fd >= 0)
+                        unlink(path);
         }
-        *fd = sv[0];
+        if (fd < 0)
+                return berth_error(err, errno, "create a spool file in %s", root);
+        *out = fd;
         return 0;
 }
 
-/* The reader is done: drain what is left so the feeder finishes. */
-static void body_done(int fd, pthread_t tid)
+static int spool_rewind(int fd, berth_error_t **err)
 {
-        char buf[65536];
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return berth_error(err, errno, "rewind the spool file");
+        return 0;
+}
 
-        while (read(fd, buf, sizeof(buf)) > 0)
-                ;
-        close(fd);
-        pthread_join(tid, NULL);
+/* The whole request body into a spool file, rewound for reading. */
+static int spool_body(struct api *api, struct http_request *req, int *out, berth_error_t **err)
+{
+        _cleanup_free_ char *buf = xmalloc(SPOOL_BUF);
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        if (spool_open(api, &fd, err) < 0)
+                return -1;
+        while ((n = http_body_read(req, buf, SPOOL_BUF)) > 0)
+                if (write_all(fd, buf, (size_t)n) < 0)
+                        return berth_error(err, errno, "spool the request body");
+        /* a client that left halfway: nothing half-read reaches the store */
+        if (n < 0)
+                return berth_error(err, (int)-n, "read the request body");
+        if (spool_rewind(fd, err) < 0)
+                return -1;
+        *out = steal_fd(&fd);
+        return 0;
+}
+
+/* Send the spool file as the stream's body; false once the client left. */
+static bool spool_send(int fd, struct http_stream *s)
+{
+        _cleanup_free_ char *buf = xmalloc(SPOOL_BUF);
+        ssize_t n;
+
+        while ((n = read(fd, buf, SPOOL_BUF)) > 0 || (n < 0 && errno == EINTR))
+                if (n > 0 && http_stream_write(s, buf, (size_t)n) < 0)
+                        return false;
+        return n == 0;
 }
 
 /* ---- pull and import ------------------------------------------------------ */
@@ -304,28 +326,26 @@ static int do_pull(struct api *api, struct http_request *req, const char *ref)
         return 0;
 }
 
-/* docker import: the body is the tar (fromSrc=-). */
+/* docker import: the body is the tar (fromSrc=-), spooled before the
+ * store is locked (the tar may come from this daemon). */
 static int do_import(struct api *api, struct http_request *req, berth_error_t **err)
 {
         const char *repo = http_query(req, "repo"), *tag = http_query(req, "tag");
         _cleanup_free_ char *ref = repo && *repo ? pull_reference(repo, tag) : NULL;
         _cleanup_free_ char *id = NULL;
+        _cleanup_close_ int fd = -1;
         const char *changes[65] = { NULL };
         http_query_all(req, "changes", changes, 64);
-        struct feeder f;
-        pthread_t tid;
         struct http_stream *s;
-        int fd;
 
         if (strcmp(http_query(req, "fromSrc"), "-") != 0)
                 return berth_fail(err, EINVAL, "import from a URL is not supported: use fromSrc=-");
-        if (body_fd(req, &f, &tid, &fd, err) < 0)
+        if (spool_body(api, req, &fd, err) < 0)
                 return -1;
         struct image_store *store = engine_images_lock(api->engine);
         int r = image_import_tar(store, fd, ref, changes[0] ? changes : NULL,
                                  http_query(req, "message"), &id, err);
         engine_images_unlock(api->engine);
-        body_done(fd, tid);
         if (r < 0)
                 return -1;
         if (http_reply_stream(req, 200, "application/json", &s) < 0)
@@ -543,62 +563,31 @@ static int post_push(struct http_request *req, void *data, berth_error_t **err)
 
 /* ---- save and load ------------------------------------------------------ */
 
-/* The archive is written to a pipe a thread copies into the response. */
-struct pump {
-        int fd;
-        struct http_stream *s;
-};
-
-static void *pump_thread(void *arg)
-{
-        struct pump *p = arg;
-        char buf[65536];
-        ssize_t n;
-
-        while ((n = read(p->fd, buf, sizeof(buf))) > 0)
-                if (http_stream_write(p->s, buf, (size_t)n) < 0)
-                        break;
-        /* drain so the writer never blocks on a gone client */
-        while (n > 0)
-                n = read(p->fd, buf, sizeof(buf));
-        return NULL;
-}
-
+/* docker save: the archive is made under the lock into a spool file and
+ * sent after, so a client that reads slowly (or a load of the same
+ * stream waiting on it) never holds the store up; and an error (no such
+ * image) is still an HTTP error, since no header has gone out. */
 static int get_save(struct http_request *req, void *data, berth_error_t **err)
 {
         struct api *api = data;
         const char *names[65] = { 0 };
-        size_t n = http_query_all(req, "names", names, 64);
-        char *all = xstrdup(n ? names[0] : "");
-        int fds[2];
+        _cleanup_close_ int fd = -1;
         struct http_stream *s;
-        pthread_t tid;
 
-        if (*all == '\0') {
-                free(all);
+        if (http_query_all(req, "names", names, 64) == 0 || *names[0] == '\0')
                 return berth_fail(err, EINVAL, "no image names given");
-        }
-        if (pipe2(fds, O_CLOEXEC) < 0) {
-                free(all);
-                return berth_error(err, errno, "pipe");
-        }
-        if (http_reply_stream(req, 200, "application/x-tar", &s) < 0) {
-                close(fds[0]);
-                close(fds[1]);
-                free(all);
-                return 0;
-        }
-        struct pump p = { .fd = fds[0], .s = s };
-        pthread_create(&tid, NULL, pump_thread, &p);
+        if (spool_open(api, &fd, err) < 0)
+                return -1;
         struct image_store *store = engine_images_lock(api->engine);
-        _cleanup_error_ berth_error_t *serr = NULL;
-        image_save(store, names, fds[1], &serr);
+        int r = image_save(store, names, fd, err);
         engine_images_unlock(api->engine);
-        close(fds[1]);
-        pthread_join(tid, NULL);
-        close(fds[0]);
+        if (r < 0 || spool_rewind(fd, err) < 0)
+                return -1;
+        if (http_reply_stream(req, 200, "application/x-tar", &s) < 0)
+                return 0;
+        if (!spool_send(fd, s))
+                berth_debug("save: the client went away");
         http_stream_close(s);
-        free(all);
         return 0;
 }
 
@@ -609,23 +598,22 @@ static void loaded(void *data, const char *what, const char *name)
         http_stream_json(s, json_pack("{s:s}", "stream", line));
 }
 
+/* docker load: the archive is spooled before the store is locked, since
+ * it may be the output of a save this daemon is serving, which needs the
+ * lock (docker save | docker load). */
 static int post_load(struct http_request *req, void *data, berth_error_t **err)
 {
         struct api *api = data;
-        struct http_stream *s;
         _cleanup_error_ berth_error_t *lerr = NULL;
-        struct feeder f;
-        pthread_t tid;
-        int fd;
+        _cleanup_close_ int fd = -1;
+        struct http_stream *s;
 
-        if (body_fd(req, &f, &tid, &fd, err) < 0)
+        if (spool_body(api, req, &fd, err) < 0)
                 return -1;
-        /* the body must be read before the reply can go out: load first */
         json_t *lines = json_array();
         struct image_store *store = engine_images_lock(api->engine);
         int r = image_load(store, fd, told, lines, &lerr);
         engine_images_unlock(api->engine);
-        body_done(fd, tid);
         if (http_reply_stream(req, 200, "application/json", &s) < 0) {
                 json_decref(lines);
                 return 0;

@@ -17,6 +17,8 @@ void api_routes_images(struct api *api);
 void api_routes_containers(struct api *api);
 /* docker cp, export and commit. */
 void api_routes_archive(struct api *api);
+/* Network and build cache prunes (docker system prune). */
+void api_routes_prune(struct api *api);
 /* Register every route. */
 void api_routes(struct api *api);
 

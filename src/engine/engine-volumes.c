@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <regex.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -184,18 +185,206 @@ static void each_volume(struct engine *e, volume_fn fn, void *data)
         closedir(d);
 }
 
+/* ---- list filters -------------------------------------------------------- */
+
+/* What dockerd labels its anonymous volumes with; Berth keeps a flag in
+ * meta.json instead, and matches it as this label so that filters that
+ * name it find the same volumes. */
+#define ANONYMOUS_LABEL "com.docker.volume.anonymous"
+
+/* GET /volumes?filters= as dockerd reads it: driver (any of, by name),
+ * name (any of, equal or matching as an unanchored regular expression),
+ * label (every one, "key" or "key=value"), dangling (true or 1: unused,
+ * false or 0: in use); the keys given all apply. */
+struct volume_filters {
+        json_t *drivers, *names, *labels;       /* arrays of strings */
+        int dangling;                           /* -1: either, 0: in use, 1: unused */
+};
+
+static void volume_filters_clear(struct volume_filters *f)
+{
+        json_decref(f->drivers);
+        json_decref(f->names);
+        json_decref(f->labels);
+}
+
+/* A filter's values: {"key": ["a"]} or, as the CLI sends them,
+ * {"key": {"a": true}}.  A new array of strings. */
+static json_t *filter_values(json_t *filters, const char *key)
+{
+        json_t *f = json_object_get(filters, key), *out = json_array(), *v;
+        const char *k;
+        size_t i;
+
+        if (json_is_object(f))
+                json_object_foreach(f, k, v) json_array_append_new(out, json_string(k));
+        else
+                json_array_foreach(f, i, v) if (json_is_string(v)) json_array_append(out, v);
+        return out;
+}
+
+/* "a,b": values as Go's strings.Join shows them in its errors. */
+static char *join_values(json_t *vals)
+{
+        char *out = xstrdup("");
+        json_t *v;
+        size_t i;
+
+        json_array_foreach(vals, i, v) {
+                char *next = xasprintf("%s%s%s", out, i ? "," : "", json_string_value(v));
+                free(out);
+                out = next;
+        }
+        return out;
+}
+
+/* dockerd's GetBoolOrDefault: true/1 and false/0, not both. */
+static int dangling_parse(json_t *filters, int *out, berth_error_t **err)
+{
+        json_t *vals = filter_values(filters, "dangling"), *v;
+        bool yes = false, no = false;
+        size_t i;
+
+        json_array_foreach(vals, i, v) {
+                const char *s = json_string_value(v);
+                yes |= strcmp(s, "true") == 0 || strcmp(s, "1") == 0;
+                no |= strcmp(s, "false") == 0 || strcmp(s, "0") == 0;
+        }
+        if (yes == no) {
+                _cleanup_free_ char *list = join_values(vals);
+                json_decref(vals);
+                return berth_fail(err, EINVAL, "invalid filter 'dangling=%s'", list);
+        }
+        json_decref(vals);
+        *out = yes;
+        return 0;
+}
+
+static int volume_filters_parse(json_t *filters, struct volume_filters *f, berth_error_t **err)
+{
+        static const char *const known[] = { "dangling", "driver", "label", "name" };
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(filters, key, v) {
+                size_t i = 0;
+                while (i < ARRAY_SIZE(known) && strcmp(key, known[i]) != 0)
+                        i++;
+                if (i == ARRAY_SIZE(known))
+                        return berth_fail(err, EINVAL, "invalid filter '%s'", key);
+        }
+        f->drivers = filter_values(filters, "driver");
+        f->names = filter_values(filters, "name");
+        f->labels = filter_values(filters, "label");
+        f->dangling = -1;
+        if (json_object_get(filters, "dangling") != NULL)
+                return dangling_parse(filters, &f->dangling, err);
+        return 0;
+}
+
+/* filters.Args.Match: no patterns, an equal one, or a regular
+ * expression found anywhere in s (one that does not compile is skipped,
+ * as Go skips it). */
+static bool name_match(json_t *patterns, const char *s)
+{
+        json_t *v;
+        size_t i;
+
+        if (json_array_size(patterns) == 0)
+                return true;
+        json_array_foreach(patterns, i, v) {
+                const char *p = json_string_value(v);
+                regex_t re;
+                if (strcmp(p, s) == 0)
+                        return true;
+                if (regcomp(&re, p, REG_EXTENDED | REG_NOSUB) != 0)
+                        continue;
+                bool found = regexec(&re, s, 0, NULL, 0) == 0;
+                regfree(&re);
+                if (found)
+                        return true;
+        }
+        return false;
+}
+
+/* Every "key" or "key=value" of want is among the volume's labels
+ * (dockerd's MatchKVList). */
+static bool labels_match(json_t *want, json_t *meta)
+{
+        json_t *labels = json_object_get(meta, "Labels"), *v;
+        bool anonymous = json_is_true(json_object_get(meta, "anonymous"));
+        size_t i;
+
+        json_array_foreach(want, i, v) {
+                _cleanup_free_ char *k = xstrdup(json_string_value(v));
+                char *eq = strchr(k, '=');
+                if (eq)
+                        *eq++ = '\0';
+                const char *have = json_string_value(json_object_get(labels, k));
+                if (have == NULL && anonymous && strcmp(k, ANONYMOUS_LABEL) == 0)
+                        have = "";
+                if (have == NULL || (eq && strcmp(have, eq) != 0))
+                        return false;
+        }
+        return true;
+}
+
+static bool driver_match(json_t *drivers)
+{
+        json_t *v;
+        size_t i;
+
+        if (json_array_size(drivers) == 0)
+                return true;
+        /* "local" is the only driver there is */
+        json_array_foreach(drivers, i, v) {
+                if (strcmp(json_string_value(v), "local") == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool volume_passes(struct engine *e, const char *name, json_t *meta, const struct volume_filters *f)
+{
+        if (!driver_match(f->drivers) || !name_match(f->names, name) || !labels_match(f->labels, meta))
+                return false;
+        if (f->dangling < 0)
+                return true;
+        /* last, as it looks at every container */
+        json_t *users = volume_users(e, name);
+        bool unused = json_array_size(users) == 0;
+        json_decref(users);
+        return unused == (f->dangling == 1);
+}
+
+struct lister {
+        const struct volume_filters *f;
+        json_t *list;
+};
+
 static void list_one(struct engine *e, const char *name, json_t *meta, void *data)
 {
-        json_array_append_new(data, volume_json(e, name, meta));
+        struct lister *l = data;
+
+        if (volume_passes(e, name, meta, l->f))
+                json_array_append_new(l->list, volume_json(e, name, meta));
 }
 
 int engine_volume_list(struct engine *e, json_t **out, berth_error_t **err)
 {
-        json_t *list = json_array();
+        return engine_volume_list_filtered(e, NULL, out, err);
+}
 
-        (void)err;
-        each_volume(e, list_one, list);
-        *out = json_pack("{s:o, s:[]}", "Volumes", list, "Warnings");
+int engine_volume_list_filtered(struct engine *e, json_t *filters, json_t **out, berth_error_t **err)
+{
+        __attribute__((cleanup(volume_filters_clear))) struct volume_filters f = { 0 };
+        struct lister l = { .f = &f };
+
+        if (volume_filters_parse(filters, &f, err) < 0)
+                return -1;
+        l.list = json_array();
+        each_volume(e, list_one, &l);
+        *out = json_pack("{s:o, s:[]}", "Volumes", l.list, "Warnings");
         return 0;
 }
 

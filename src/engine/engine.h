@@ -218,3 +218,8 @@ struct engine_commit_opts {
 };
 int engine_container_commit(struct engine *e, const char *name, const struct engine_commit_opts *o, char **id,
                             berth_error_t **err);
+
+/* GET /volumes with its filters (NULL: none): driver, label, name and
+ * dangling, as dockerd takes them ({"key": {"value": true}} or
+ * {"key": ["value"]}); another key is EINVAL "invalid filter 'key'". */
+int engine_volume_list_filtered(struct engine *e, json_t *filters, json_t **out, berth_error_t **err);

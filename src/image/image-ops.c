@@ -294,6 +294,15 @@ static json_t *layer_dirs(struct image_store *s, const char *id)
         return data;
 }
 
+/* A top-level string of the image config that image_config does not
+ * parse (commit's and import's "comment", the builder's
+ * "docker_version"); "" when absent. */
+static const char *config_string(const struct image_config *cfg, const char *key)
+{
+        const char *v = json_string_value(json_object_get(cfg->raw, key));
+        return v ? v : "";
+}
+
 static json_t *inspect_json(struct image_store *s, const struct imagedb_image *img, const struct image_config *cfg,
                             char **tags, char **digests)
 {
@@ -305,8 +314,9 @@ static json_t *inspect_json(struct image_store *s, const struct imagedb_image *i
         return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:I, s:o, s:{s:s, s:o}, s:o, "
                          "s:{s:s*}}",
                          "Id", img->id, "RepoTags", familiar_array(tags), "RepoDigests", familiar_array(digests),
-                         "Parent", "", "Comment", "", "Created", cfg->created ? cfg->created : "", "DockerVersion",
-                         "", "Author", cfg->author ? cfg->author : "", "Config",
+                         "Parent", "", "Comment", config_string(cfg, "comment"), "Created",
+                         cfg->created ? cfg->created : "", "DockerVersion", config_string(cfg, "docker_version"),
+                         "Author", cfg->author ? cfg->author : "", "Config",
                          container_config ? json_deep_copy(container_config) : json_object(), "Architecture",
                          cfg->architecture ? cfg->architecture : "", "Variant", cfg->variant, "Os",
                          cfg->os ? cfg->os : "", "Size", (json_int_t)img->size, "GraphDriver", layer_dirs(s, img->id),

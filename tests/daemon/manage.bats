@@ -2,8 +2,9 @@
 # Managing containers with the real docker CLI (v28) against berthd:
 # rename, update (limits reach the cgroup and survive a restart), container
 # prune, system df, attach with logs=1, json-file rotation and the none
-# driver, and registry credentials from docker login (X-Registry-Auth)
-# against a token-auth registry.
+# driver, registry credentials from docker login (X-Registry-Auth)
+# against a token-auth registry, and docker save piped into docker load
+# or docker import.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -296,4 +297,23 @@ cgroup_dir() {
 	run api POST "/images/create?fromImage=$TOK_HOST/private&tag=1" -H "X-Registry-Auth: $hdr"
 	[ "${lines[-1]}" = 200 ] && [[ $output != *errorDetail* ]] || die "pull with a registry token: $output"
 	docker logout "$TOK_HOST" >/dev/null
+}
+
+@test "docker save | docker load, and | docker import: no deadlock whichever request comes first" {
+	# the image store is used under one lock: a load or an import must not
+	# hold it while its upload is a save this daemon serves, nor a save
+	# while its client reads (bounded, so a deadlock fails the test)
+	local cli="export DOCKER_CONFIG='$DAEMON_TMP/cli-config'; d=$DOCKER_CLI"
+	head -c 8M /dev/urandom >"$BATS_TEST_TMPDIR/big"
+	run timeout 60 bash -c "$cli; tar -C '$BATS_TEST_TMPDIR' -c big | \$d import - pipe-big:1"
+	[ "$status" -eq 0 ] || die "import: $output"
+	# load's request first (the CLI sends its headers when stdin is slow)
+	run timeout 60 bash -c "$cli; { sleep 1; \$d save '$IMG'; } | \$d load"
+	[ "$status" -eq 0 ] && [ "$output" = "Loaded image: $IMG" ] || die "load first: $status $output"
+	# save's first, with more than the pipes and sockets between them hold
+	run timeout 60 bash -c "$cli; \$d save pipe-big:1 | { sleep 1; \$d load; }"
+	[ "$status" -eq 0 ] && [ "$output" = "Loaded image: pipe-big:1" ] || die "save first: $status $output"
+	run timeout 60 bash -c "$cli; { sleep 1; \$d save '$IMG'; } | \$d import - pipe-imported:1"
+	[ "$status" -eq 0 ] && [[ $output == sha256:* ]] || die "import first: $status $output"
+	docker rmi pipe-big:1 pipe-imported:1 >/dev/null
 }
