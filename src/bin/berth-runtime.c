@@ -351,6 +351,8 @@ static int cmd_exec(int argc, char **argv)
         }
         if (container_exec(g.root, id, &o, &code, &error) == 0)
                 ret = code;
+        else
+                berth_error_wrap(&error, "exec failed"); /* as runc says it */
 out:
         json_decref(o.process);
         json_decref(env);

@@ -8,6 +8,9 @@
  *   - with one, the runtime sends the pty master over --console-socket
  *     (a socket of ours, SCM_RIGHTS) and the master is bridged raw;
  *     POST /exec/{id}/resize sets its size.
+ * A process the runtime could not start (no such program, or one that
+ * may not run) ends as with dockerd: its error on the client's stdout,
+ * exit status 127 or 126 (out_finish).
  * Healthcheck probes run the same way with no client (exec_probe_run). */
 #include "engine/docker-user.h"
 #include "engine/daemon-config.h"
@@ -221,6 +224,7 @@ struct spawn_opts {
         const char *ctr_id, *process_file;
         const char *console_socket;     /* NULL: no terminal */
         const char *pid_file;           /* NULL: none */
+        const char *log;                /* the runtime's JSON log; NULL: none */
         int in, out, err;               /* the runtime's stdio */
 };
 
@@ -249,7 +253,7 @@ static pid_t spawn(struct engine *e, const struct spawn_opts *o)
 {
         _cleanup_free_ char *runtime = NULL;
         _cleanup_free_ char *root = NULL;
-        const char *argv[16];
+        const char *argv[24];
         int n = 0;
 
         /* before the fork: the child of a threaded process may not lock */
@@ -273,6 +277,8 @@ static pid_t spawn(struct engine *e, const struct spawn_opts *o)
         setsid();
         argv[n++] = runtime;
         argv[n++] = "--root", argv[n++] = root;
+        if (o->log)
+                argv[n++] = "--log", argv[n++] = o->log, argv[n++] = "--log-format", argv[n++] = "json";
         argv[n++] = "exec", argv[n++] = "--process", argv[n++] = o->process_file;
         if (o->console_socket)
                 argv[n++] = "--console-socket", argv[n++] = o->console_socket;
@@ -299,28 +305,154 @@ static int reap_status(pid_t pid)
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int frame(int fd, int stream, const char *buf, size_t n)
+/* ---- what the client sees ------------------------------------------------ */
+
+/* While output is held back, how often the runtime's pid file is looked
+ * for; and past how much held output it cannot be the runtime's error. */
+#define START_POLL_MS 10
+#define HELD_MAX (64 * 1024)
+
+/* The client's end of an exec's output.  Until the runtime has started
+ * the process (its --pid-file is there) what comes out is held back: when
+ * the start fails, it is the runtime's own complaint on the process's
+ * stdio, and the client gets the error as dockerd words it instead
+ * (out_finish). */
+struct exec_out {
+        int client;             /* -1: nobody to tell (detached) */
+        bool gone;              /* the client stopped reading */
+        bool tty;               /* raw, else stdcopy frames */
+        const char *pid_file;
+        bool started;
+        char *held;
+        size_t held_len;
+};
+
+static void out_send(struct exec_out *o, const void *buf, size_t n)
+{
+        if (o->client >= 0 && !o->gone && n > 0 && write_all(o->client, buf, n) < 0)
+                o->gone = true;
+}
+
+/* Let what was held go out: the process runs (or the runtime's own
+ * words are all there is to show). */
+static void out_release(struct exec_out *o)
+{
+        o->started = true;
+        out_send(o, o->held, o->held_len);
+        free(steal_pointer(&o->held));
+        o->held_len = 0;
+}
+
+static bool out_started(struct exec_out *o)
+{
+        if (!o->started && (access(o->pid_file, F_OK) == 0 || o->held_len > HELD_MAX))
+                out_release(o);
+        return o->started;
+}
+
+/* The poll timeout of a bridge: while output is held, look again soon. */
+static int out_timeout(struct exec_out *o)
+{
+        return out_started(o) ? -1 : START_POLL_MS;
+}
+
+static void out_put(struct exec_out *o, const void *buf, size_t n)
+{
+        if (out_started(o)) {
+                out_send(o, buf, n);
+                return;
+        }
+        o->held = xrealloc(o->held, o->held_len + n);
+        memcpy(o->held + o->held_len, buf, n);
+        o->held_len += n;
+}
+
+/* Output of stream 1 or 2 (a terminal merges them) for the client. */
+static void out_write(struct exec_out *o, int stream, const void *buf, size_t n)
 {
         unsigned char h[8];
 
-        stdcopy_header(h, stream, n);
-        if (write_all(fd, h, 8) < 0)
-                return -1;
-        return write_all(fd, buf, n);
+        if (o->client < 0 || o->gone)
+                return;
+        if (!o->tty) {
+                stdcopy_header(h, stream, n);
+                out_put(o, h, sizeof(h));
+        }
+        out_put(o, buf, n);
 }
 
+/* The message of the last error line of the runtime's --log (JSON lines,
+ * as runc writes them for containerd); NULL when there is none. */
+static char *runtime_error(const char *log)
+{
+        _cleanup_free_ char *text = NULL;
+        char *msg = NULL, *save = NULL;
+        size_t len;
+
+        if (read_file(log, &text, &len, NULL) < 0)
+                return NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                json_t *j = json_loads(line, 0, NULL);
+                const char *level = json_string_value(json_object_get(j, "level"));
+                const char *m = json_string_value(json_object_get(j, "msg"));
+                if (m && level && (strcmp(level, "error") == 0 || strcmp(level, "fatal") == 0)) {
+                        free(msg);
+                        msg = xstrdup(m);
+                }
+                json_decref(j);
+        }
+        return msg;
+}
+
+/* dockerd's exit status for a process that did not start, told by the
+ * runtime's words (translateContainerdStartErr): 127 for a program that
+ * is not there, 126 for one that may not run and for anything else. */
+static int start_failure_status(const char *why)
+{
+        int status = 126;
+
+        if (strcasestr(why, "executable file not found") || strcasestr(why, "no such file or directory"))
+                status = 127;
+        if (strcasestr(why, "permission denied"))
+                status = 126;
+        if (strcasestr(why, "not a directory"))
+                status = 127;
+        return status;
+}
+
+/* The runtime has exited with status.  When the process never started,
+ * the client gets dockerd's line for why (on stdout, where dockerd writes
+ * it) and the status is dockerd's; else what was held goes out. */
+static int out_finish(struct exec_out *o, const char *log, int status)
+{
+        _cleanup_free_ char *why = out_started(o) ? NULL : runtime_error(log);
+
+        if (why == NULL) {
+                out_release(o);
+                return status;
+        }
+        free(steal_pointer(&o->held));
+        o->held_len = 0;
+        o->started = true;
+        _cleanup_free_ char *line = xasprintf("OCI runtime exec failed: %s: unknown\r\n", why);
+        out_write(o, 1, line, strlen(line));
+        return start_failure_status(why);
+}
+
+/* ---- without a terminal ---------------------------------------------------- */
+
 /* Pump the exec's output to the client and the client's input to it. */
-static void bridge(struct exec_rec *x, int client, const void *extra, size_t extra_len, int in, int out, int errp)
+static void bridge(struct exec_rec *x, struct exec_out *o, const void *extra, size_t extra_len, int in, int out,
+                   int errp)
 {
         struct pollfd p[3] = { { .fd = out, .events = POLLIN }, { .fd = errp, .events = POLLIN },
-                               { .fd = x->attach_stdin ? client : -1, .events = POLLIN } };
+                               { .fd = x->attach_stdin ? o->client : -1, .events = POLLIN } };
         char buf[65536];
-        bool client_gone = client < 0;
 
         if (in >= 0 && extra_len > 0)
                 (void)write_all(in, extra, extra_len);
         while (p[0].fd >= 0 || p[1].fd >= 0) {
-                if (poll(p, 3, -1) < 0) {
+                if (poll(p, 3, out_timeout(o)) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
@@ -333,12 +465,11 @@ static void bridge(struct exec_rec *x, int client, const void *extra, size_t ext
                                 p[i].fd = -1;
                                 continue;
                         }
-                        bool want = i == 0 ? x->attach_stdout : x->attach_stderr;
-                        if (want && !client_gone && frame(client, i + 1, buf, (size_t)n) < 0)
-                                client_gone = true;
+                        if (i == 0 ? x->attach_stdout : x->attach_stderr)
+                                out_write(o, i + 1, buf, (size_t)n);
                 }
                 if (p[2].fd >= 0 && p[2].revents) {
-                        ssize_t n = read(client, buf, sizeof(buf));
+                        ssize_t n = read(o->client, buf, sizeof(buf));
                         if (n <= 0 || in < 0 || write_all(in, buf, (size_t)n) < 0) {
                                 /* half-close: the exec's stdin ends */
                                 if (in >= 0)
@@ -353,27 +484,29 @@ static void bridge(struct exec_rec *x, int client, const void *extra, size_t ext
 }
 
 /* Without a tty: pipes for stdio, stdout and stderr framed apart. */
-static int run_piped(struct engine *e, struct exec_rec *x, const char *file, int client, const void *extra,
+static int run_piped(struct engine *e, struct exec_rec *x, struct spawn_opts *so, int client, const void *extra,
                      size_t extra_len, berth_error_t **err)
 {
         int in[2] = { -1, -1 }, out[2], errp[2];
         _cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        struct exec_out o = { .client = client, .pid_file = so->pid_file };
 
         if ((x->attach_stdin && client >= 0 && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
             pipe2(errp, O_CLOEXEC) < 0)
                 return berth_error(err, errno, "pipe");
-        struct spawn_opts so = { .ctr_id = x->ctr_id, .process_file = file, .in = in[0] >= 0 ? in[0] : devnull,
-                                 .out = out[1], .err = errp[1] };
-        x->pid = spawn(e, &so);
+        so->in = in[0] >= 0 ? in[0] : devnull;
+        so->out = out[1];
+        so->err = errp[1];
+        x->pid = spawn(e, so);
         if (in[0] >= 0)
                 close(in[0]);
         close(out[1]);
         close(errp[1]);
         /* detached too: drain, so the process never blocks on output */
-        bridge(x, client, extra, extra_len, in[1], out[0], errp[0]);
+        bridge(x, &o, extra, extra_len, in[1], out[0], errp[0]);
         close(out[0]);
         close(errp[0]);
-        return reap_status(x->pid);
+        return out_finish(&o, so->log, reap_status(x->pid));
 }
 
 /* ---- with a terminal ------------------------------------------------------ */
@@ -445,20 +578,20 @@ static void master_publish(struct exec_rec *x, int master)
 }
 
 /* Copy what fd has now (non-blocking) to the client. */
-static void drain_to(int fd, int client, bool *client_gone)
+static void drain_to(int fd, struct exec_out *o)
 {
         char buf[65536];
         ssize_t n;
 
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         while ((n = read(fd, buf, sizeof(buf))) > 0)
-                if (!*client_gone && write_all(client, buf, (size_t)n) < 0)
-                        *client_gone = true;
+                out_write(o, 1, buf, (size_t)n);
 }
 
 struct tty_bridge {
         int master, client, pidfd, errfd;
-        bool attach_stdin, client_gone;
+        bool attach_stdin;
+        struct exec_out *out;
 };
 
 /* Copy one read of from to the client; false at its end. */
@@ -469,8 +602,7 @@ static bool pump_out(int from, struct tty_bridge *b)
 
         if (n <= 0)
                 return false;
-        if (!b->client_gone && write_all(b->client, buf, (size_t)n) < 0)
-                b->client_gone = true;
+        out_write(b->out, 1, buf, (size_t)n);
         return true;
 }
 
@@ -488,7 +620,7 @@ static bool pump_in(struct tty_bridge *b)
  * process is gone: what the terminal still holds is flushed). */
 static bool tty_round(struct tty_bridge *b, struct pollfd p[4])
 {
-        if (poll(p, 4, -1) < 0)
+        if (poll(p, 4, out_timeout(b->out)) < 0)
                 return errno == EINTR;
         /* EIO from the master: every slave fd is closed */
         if (p[0].revents && !pump_out(b->master, b))
@@ -499,13 +631,14 @@ static bool tty_round(struct tty_bridge *b, struct pollfd p[4])
                 p[3].fd = -1;
         if (!p[2].revents)
                 return true;
-        drain_to(b->master, b->client, &b->client_gone);
-        drain_to(b->errfd, b->client, &b->client_gone);
+        drain_to(b->master, b->out);
+        drain_to(b->errfd, b->out);
         return false;
 }
 
 /* Raw both ways: the terminal already merged stdout and stderr.  The
- * runtime's own stderr (its errors) goes to the client as well. */
+ * runtime's own stderr (its errors once the process runs) goes to the
+ * client as well. */
 static void bridge_tty(struct tty_bridge *b, const void *extra, size_t extra_len)
 {
         struct pollfd p[4] = { { .fd = b->master, .events = POLLIN },
@@ -519,25 +652,27 @@ static void bridge_tty(struct tty_bridge *b, const void *extra, size_t extra_len
                 ;
 }
 
-static int run_tty(struct engine *e, struct exec_rec *x, const char *file, int client, const void *extra,
+static int run_tty(struct engine *e, struct exec_rec *x, struct spawn_opts *so, int client, const void *extra,
                    size_t extra_len, berth_error_t **err)
 {
         _cleanup_free_ char *sock_path = NULL;
         _cleanup_close_ int listen_fd = console_listen(e, x->id, &sock_path, err);
         _cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), pidfd = -1;
+        struct exec_out o = { .client = client, .tty = true, .pid_file = so->pid_file };
         int errp[2];
 
         if (listen_fd < 0 || pipe2(errp, O_CLOEXEC) < 0) {
                 unlink(sock_path);
                 return listen_fd < 0 ? -1 : berth_error(err, errno, "pipe");
         }
-        struct spawn_opts so = { .ctr_id = x->ctr_id, .process_file = file, .console_socket = sock_path,
-                                 .in = devnull, .out = devnull, .err = errp[1] };
-        x->pid = spawn(e, &so);
+        so->console_socket = sock_path;
+        so->in = so->out = devnull;
+        so->err = errp[1];
+        x->pid = spawn(e, so);
         close(errp[1]);
         pidfd = pidfd_of(x->pid);
         struct tty_bridge b = { .master = receive_master(listen_fd, pidfd), .client = client, .pidfd = pidfd,
-                                .errfd = errp[0], .attach_stdin = x->attach_stdin, .client_gone = client < 0 };
+                                .errfd = errp[0], .attach_stdin = x->attach_stdin, .out = &o };
         unlink(sock_path);
         master_publish(x, b.master);
         bridge_tty(&b, extra, extra_len);
@@ -545,7 +680,7 @@ static int run_tty(struct engine *e, struct exec_rec *x, const char *file, int c
         if (b.master >= 0)
                 close(b.master);
         close(errp[0]);
-        return reap_status(x->pid);
+        return out_finish(&o, so->log, reap_status(x->pid));
 }
 
 /* ---- start ------------------------------------------------------------ */
@@ -582,15 +717,21 @@ static int run_exec(struct engine *e, struct exec_rec *x, int client, const void
                     berth_error_t **err)
 {
         _cleanup_free_ char *file = xasprintf("%s/exec-%s.json", e->exec_root, x->id);
+        _cleanup_free_ char *pid_file = xasprintf("%s/exec-%s.pid", e->exec_root, x->id);
+        _cleanup_free_ char *log = xasprintf("%s/exec-%s.log", e->exec_root, x->id);
+        /* the pid file says the process started; the log, why not */
+        struct spawn_opts so = { .ctr_id = x->ctr_id, .process_file = file, .pid_file = pid_file, .log = log };
         int code;
 
         if (json_dump_file(x->process, file, 0) < 0)
                 code = berth_error(err, errno, "write %s", file);
         else if (x->tty)
-                code = run_tty(e, x, file, client, extra, extra_len, err);
+                code = run_tty(e, x, &so, client, extra, extra_len, err);
         else
-                code = run_piped(e, x, file, client, extra, extra_len, err);
+                code = run_piped(e, x, &so, client, extra, extra_len, err);
         unlink(file);
+        unlink(pid_file);
+        unlink(log);
         exec_finish(x, code < 0 ? 126 : code);
         /* the end of the stream only now: the CLI asks for the exit code
          * as soon as it sees it */

@@ -285,13 +285,18 @@ static void bridge(int client, int shim, const struct engine_attach_opts *o, boo
                         if (w < 0)
                                 break;
                 }
+                /* after its EOF only a hang-up wakes us: nobody reads the
+                 * output any more (a detach), so the bridge and its shim
+                 * client must not wait for the container's next output */
+                if (p[0].revents && p[0].events == 0)
+                        break;
                 if (p[0].revents) {
                         ssize_t n = read(client, buf, sizeof(buf));
                         if (n <= 0) {
                                 /* half-close: end of stdin, output goes on */
                                 if (o->stdin_)
                                         shutdown(shim, SHUT_WR);
-                                p[0].fd = -1;
+                                p[0].events = 0;
                                 if (!o->stdout_ && !o->stderr_)
                                         break;
                                 continue;

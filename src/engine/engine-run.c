@@ -208,6 +208,10 @@ static int launch_shim(struct engine *e, struct ctr *c, berth_error_t **err)
                 argv[n++] = "--tty";
         if (c->open_stdin)
                 argv[n++] = "--stdin";
+        /* as dockerd: an attach client's EOF closes the container's stdin
+         * only with StdinOnce (docker run -i attaching at the start) */
+        if (c->open_stdin && !json_is_true(json_object_get(c->body, "StdinOnce")))
+                argv[n++] = "--keep-stdin";
         argv[n] = NULL;
         if (pipe2(errpipe, O_CLOEXEC) < 0)
                 return berth_error(err, errno, "pipe");

@@ -142,8 +142,9 @@ int container_exec(const char *root, const char *id, const struct exec_opts *o, 
         ret = spawn_exec(st, o, console_fd, has_seccomp ? &seccomp : NULL, &pid, err);
         if (has_seccomp)
                 seccomp_program_free(&seccomp);
+        /* runc's words: a daemon shows them and picks the exit status by them */
         if (ret < 0)
-                return ret;
+                return berth_error_wrap(err, "unable to start container process");
         if (o->pid_file && (ret = pid_file_write(o->pid_file, pid, err)) < 0)
                 return ret;
         if (proxy_fd >= 0) {

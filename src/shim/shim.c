@@ -188,7 +188,11 @@ static int setup(struct shim *s, berth_error_t **err)
                 return ret;
         if ((ret = shim_control_listen(s, err)) < 0)
                 return ret;
-        if ((ret = shim_attach_listen(&s->attach, s->attach_path, !s->o->tty, s->o->keep_stdin, err)) < 0)
+        /* a pty has no EOF to give, and Docker never ends a terminal's
+         * input when a client leaves (StdinOnce closes a pipe only): a
+         * detached client must not leave the next one without input */
+        if ((ret = shim_attach_listen(&s->attach, s->attach_path, !s->o->tty, s->o->keep_stdin || s->o->tty,
+                                      err)) < 0)
                 return ret;
         if ((ret = shim_create(s, err)) < 0)
                 return ret;

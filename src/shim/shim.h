@@ -19,7 +19,9 @@
  *   --stdin          the container gets a stdin fed from attach clients
  *                    (Docker's OpenStdin); without it stdin is /dev/null
  *   --keep-stdin     an attach client's EOF does not close the container's
- *                    stdin (Docker's StdinOnce=false); only close-stdin does
+ *                    stdin (Docker's StdinOnce=false); only close-stdin does.
+ *                    Implied by --tty: Docker never ends a terminal's input
+ *                    when a client leaves
  *   --exit-file      default STATE_DIR/exit
  *   --runtime        an OCI runtime binary with runc's command line (runc,
  *                    crun) to run the container with, instead of
@@ -63,12 +65,13 @@
  * --tty raw pty bytes, so berthd can pass it straight to a hijacked HTTP
  * connection.  Bytes a client sends go to the container's stdin (with
  * --stdin; otherwise they are read and dropped), also before start.  A
- * client's EOF (shutdown of its write side) closes the container's stdin
- * unless --keep-stdin: a relay for a client that attached no stdin should
- * keep its write side open.  Output to a slow client is queued; while any
- * client has more than 1 MiB queued the shim stops reading the container's
- * output (the container blocks, as under Docker).  After the container
- * exited and its output is drained, every client gets EOF and is closed.
+ * client's EOF (shutdown of its write side, or its leaving) closes the
+ * container's stdin unless --keep-stdin or --tty: a relay for a client
+ * that attached no stdin should keep its write side open.  Output to a
+ * slow client is queued; while any client has more than 1 MiB queued the
+ * shim stops reading the container's output (the container blocks, as
+ * under Docker).  After the container exited and its output is drained,
+ * every client gets EOF and is closed.
  *
  * The log (--log) is Docker's json-file format, one object per line,
  *   {"log":"text\n","stream":"stdout"|"stderr","time":"RFC3339Nano"}

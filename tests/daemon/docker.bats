@@ -96,8 +96,7 @@ docker() { "$DOCKER_CLI" "$@"; }
 	[ "$output" = "b /tmp 65534" ] || die "env/workdir/user"
 	out=$(echo piped | docker exec -i ex cat)
 	[ "$out" = piped ] || die "stdin: $out"
-	run docker exec ex /no/such
-	[ "$status" -ne 0 ]
+	run -127 docker exec ex /no/such
 	run docker exec -d ex sh -c 'echo detached > /tmp/d'
 	[ "$status" -eq 0 ]
 	sleep 0.3
@@ -301,4 +300,42 @@ docker() { "$DOCKER_CLI" "$@"; }
 	docker rm user >/dev/null
 	run docker rmi "$IMG"
 	[ "$status" -eq 0 ] || die "rmi"
+}
+
+@test "docker exec of a program that is missing or cannot run: 127 or 126 and dockerd's message" {
+	docker pull -q "$IMG" >/dev/null
+	docker run -d --name exfail --network none "$IMG" sleep 100 >/dev/null
+	# dockerd writes the error to the stream's stdout
+	run -127 bash -c "'$DOCKER_CLI' exec exfail bt-no-such-command 2>/dev/null"
+	[[ $output == 'OCI runtime exec failed: exec failed: '*'"bt-no-such-command": executable file not found in $PATH: unknown'* ]] ||
+		die "message"
+	run -127 docker exec exfail /no/such
+	run docker exec exfail /etc/passwd
+	[ "$status" -eq 126 ] || die "not executable"
+	[[ $output == *"/etc/passwd"* ]] || die "message names the program"
+	docker exec exfail sh -c 'printf "junk\n" >/tmp/bad; chmod +x /tmp/bad'
+	run docker exec exfail /tmp/bad
+	[ "$status" -eq 126 ] || die "exec format error"
+	# with a terminal the same
+	run -127 docker exec -t exfail bt-no-such-command
+	[[ $output == *"executable file not found"* ]] || die "message with -t"
+	# a process's own 127 and its early output are its own
+	run -127 docker exec exfail sh -c 'echo early; exit 127'
+	[ "$output" = early ] || die "the process's own output"
+	run docker inspect -f '{{.State.Running}}' exfail
+	[ "$output" = true ] || die "the container stopped"
+	docker rm -f exfail >/dev/null
+}
+
+@test "docker attach of a -it container: after a detach with ctrl-p ctrl-q, the next attach types on" {
+	docker run -dit --name reattach --network none "$IMG" sh >/dev/null
+	for word in first second; do
+		run bash -c "(sleep 1; printf 'echo $word-\$((6*7))\n'; sleep 1; printf '\020\021'; sleep 1) |
+			script -qec \"'$DOCKER_CLI' attach reattach\" /dev/null"
+		[[ $output == *"$word-42"* ]] || die "$word attach: the input did not reach the shell"
+		[[ $output == *"read escape sequence"* ]] || die "$word attach: no detach"
+	done
+	run docker inspect -f '{{.State.Running}}' reattach
+	[ "$output" = true ] || die "the detach stopped it"
+	docker rm -f reattach >/dev/null
 }

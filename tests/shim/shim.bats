@@ -262,3 +262,24 @@ VALID_ENTRY='(keys == ["log", "stream", "time"])
 	ctl kill KILL
 	assert_eq "$(wait_exit)" 137
 }
+
+@test "tty: a client's EOF or leaving does not end the input; the next client types on" {
+	cfg '.process.terminal = true'
+	cfg_sh 'while read x; do echo got:$x; done; echo input-ended'
+	shim --tty --stdin
+	ctl start
+	# the first client half-closes after its line, then goes (a detach)
+	printf 'one\n' | "$CLIENT" attach "$ST/attach.sock" "$TD/a1" &
+	local c1=$!
+	wait_for 5 grep -q got:one "$CLOG"
+	kill $c1
+	wait $c1 || true
+	printf 'two\n' | "$CLIENT" attach "$ST/attach.sock" "$TD/a2" &
+	local c2=$!
+	wait_for 5 grep -q got:two "$CLOG" || fail "the second client's input did not reach the shell"
+	run grep -q input-ended "$CLOG"
+	[[ $status -ne 0 ]] || fail "the container's input ended"
+	ctl kill KILL
+	assert_eq "$(wait_exit)" 137
+	wait $c2
+}
