@@ -88,3 +88,32 @@ const char *go_strerror(int errnum)
                 buf[0] = (char)(buf[0] - 'A' + 'a');
         return buf;
 }
+
+int cli_prune_args(int argc, char **argv, const char *name, bool *all, bool *force, json_t *filters)
+{
+        static const struct option longopts[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "force", no_argument, NULL, 'f' },
+                { "filter", required_argument, NULL, 'F' },
+                CLI_OPT_HELP, CLI_OPT_END,
+        };
+        int o;
+
+        while ((o = cli_getopt(argc, argv, ":af", longopts, name)) != -1) {
+                switch (o) {
+                case 'a': *all = true; break;
+                case 'f': *force = true; break;
+                case 'F':
+                        if (!cli_filter_add(filters, optarg)) {
+                                fprintf(stderr, "bad format of filter (expected name=value)\n");
+                                return 125;
+                        }
+                        break;
+                case CLI_GETOPT_HELP: return 0;
+                default: return 125;
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(name, "accepts no arguments");
+        return -1;
+}

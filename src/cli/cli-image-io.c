@@ -459,33 +459,13 @@ int cmd_history(struct cli *c, int argc, char **argv)
 
 int cmd_image_prune(struct cli *c, int argc, char **argv)
 {
-        static const struct option longopts[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "force", no_argument, NULL, 'f' },
-                { "filter", required_argument, NULL, 'F' },
-                CLI_OPT_HELP, CLI_OPT_END,
-        };
         _cleanup_error_ berth_error_t *err = NULL;
         _cleanup_json_ json_t *filters = json_object(), *res = NULL;
         bool all = false, force = false;
-        int o;
+        int r = cli_prune_args(argc, argv, "image-prune", &all, &force, filters);
 
-        while ((o = cli_getopt(argc, argv, ":af", longopts, "image-prune")) != -1) {
-                switch (o) {
-                case 'a': all = true; break;
-                case 'f': force = true; break;
-                case 'F':
-                        if (!cli_filter_add(filters, optarg)) {
-                                fprintf(stderr, "bad format of filter (expected name=value)\n");
-                                return 125;
-                        }
-                        break;
-                case CLI_GETOPT_HELP: return 0;
-                default: return 125;
-                }
-        }
-        if (optind < argc)
-                return cli_usage_error("image-prune", "accepts no arguments");
+        if (r >= 0)
+                return r;
         if (!force && !cli_confirm(all ? "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?"
                                        : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?"))
                 return 0;

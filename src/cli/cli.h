@@ -365,6 +365,9 @@ const char *go_strerror(int errnum);
 /* Append "key=value" to a filters map (value -> true). false when there
  * is no "=". */
 bool cli_filter_add(json_t *filters, const char *arg);
+/* The options of image and volume prune (-a, -f, --filter); <0 to go
+ * on, else the exit status (help, or a bad option). */
+int cli_prune_args(int argc, char **argv, const char *name, bool *all, bool *force, json_t *filters);
 /* "?filters=..." (or "&filters=..." after a query), "" without filters. */
 char *cli_filters_query(json_t *filters, bool first);
 /* Join the messages of several failures with newlines, as docker's
