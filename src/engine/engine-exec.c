@@ -381,29 +381,6 @@ static void out_write(struct exec_out *o, int stream, const void *buf, size_t n)
         out_put(o, buf, n);
 }
 
-/* The message of the last error line of the runtime's --log (JSON lines,
- * as runc writes them for containerd); NULL when there is none. */
-static char *runtime_error(const char *log)
-{
-        _cleanup_free_ char *text = NULL;
-        char *msg = NULL, *save = NULL;
-        size_t len;
-
-        if (read_file(log, &text, &len, NULL) < 0)
-                return NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                json_t *j = json_loads(line, 0, NULL);
-                const char *level = json_string_value(json_object_get(j, "level"));
-                const char *m = json_string_value(json_object_get(j, "msg"));
-                if (m && level && (strcmp(level, "error") == 0 || strcmp(level, "fatal") == 0)) {
-                        free(msg);
-                        msg = xstrdup(m);
-                }
-                json_decref(j);
-        }
-        return msg;
-}
-
 /* dockerd's exit status for a process that did not start, told by the
  * runtime's words (translateContainerdStartErr): 127 for a program that
  * is not there, 126 for one that may not run and for anything else. */
@@ -425,7 +402,7 @@ static int start_failure_status(const char *why)
  * it) and the status is dockerd's; else what was held goes out. */
 static int out_finish(struct exec_out *o, const char *log, int status)
 {
-        _cleanup_free_ char *why = out_started(o) ? NULL : runtime_error(log);
+        _cleanup_free_ char *why = out_started(o) ? NULL : berth_log_last_error(log);
 
         if (why == NULL) {
                 out_release(o);

@@ -11,6 +11,7 @@
  * create, is the container's. */
 #include "shim/shim-internal.h"
 #include "runtime/container.h"
+#include "util/log.h"
 #include "util/util.h"
 #include <fcntl.h>
 #include <signal.h>
@@ -26,23 +27,8 @@ static char *runtime_log(struct shim *s)
 /* The message of the last error line of the runtime's log. */
 static char *last_error(struct shim *s)
 {
-        _cleanup_free_ char *path = runtime_log(s), *text = NULL;
-        char *msg = NULL, *save = NULL;
-        size_t len;
-
-        if (read_file(path, &text, &len, NULL) < 0)
-                return NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                json_t *j = json_loads(line, 0, NULL);
-                const char *level = json_string_value(json_object_get(j, "level"));
-                const char *m = json_string_value(json_object_get(j, "msg"));
-                if (m && level && (strcmp(level, "error") == 0 || strcmp(level, "fatal") == 0)) {
-                        free(msg);
-                        msg = xstrdup(m);
-                }
-                json_decref(j);
-        }
-        return msg;
+        _cleanup_free_ char *path = runtime_log(s);
+        return berth_log_last_error(path);
 }
 
 static _Noreturn void exec_runtime(struct shim *s, const char *const *args, int out_fd)

@@ -46,6 +46,19 @@ static int mount_overlay(const char *dir, char **dirs, size_t n, const char *tar
         return snapshot_mount(&spec, target, err);
 }
 
+/* The vfs copy at target, read-only when asked. */
+static int bind_copy(const char *copy, const char *target, const struct rootfs_opts *o, berth_error_t **err)
+{
+        if (mount(copy, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return berth_error(err, errno, "bind %s on %s", copy, target);
+        if (o->read_only && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+                int e = errno;
+                umount2(target, MNT_DETACH);
+                return berth_error(err, e, "remount %s read-only", target);
+        }
+        return 0;
+}
+
 static int mount_vfs(const char *dir, char **dirs, size_t n, const char *target, const struct rootfs_opts *o,
                      berth_error_t **err)
 {
@@ -55,14 +68,7 @@ static int mount_vfs(const char *dir, char **dirs, size_t n, const char *target,
                 return berth_error(err, errno, "create %s", copy);
         if (snapshot_vfs_create((const char *const *)dirs, n, copy, err) < 0)
                 return -1;
-        if (mount(copy, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-                return berth_error(err, errno, "bind %s on %s", copy, target);
-        if (o->read_only && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
-                int e = errno;
-                umount2(target, MNT_DETACH);
-                return berth_error(err, e, "remount %s read-only", target);
-        }
-        return 0;
+        return bind_copy(copy, target, o, err);
 }
 
 /* overlay, unless forced or the data root cannot have one */
@@ -166,16 +172,8 @@ int rootfs_mount(struct image_store *s, const char *cid, const char *image_id, c
                 return 0;
         dir = xasprintf("%s/containers/%s", image_store_root(s), cid);
         copy = xasprintf("%s/vfs", dir);
-        if (access(copy, F_OK) == 0) {
-                if (mount(copy, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return berth_error(err, errno, "bind %s on %s", copy, target);
-                if (o->read_only && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
-                        int e = errno;
-                        umount2(target, MNT_DETACH);
-                        return berth_error(err, e, "remount %s read-only", target);
-                }
-                return 0;
-        }
+        if (access(copy, F_OK) == 0)
+                return bind_copy(copy, target, o, err);
         if (imagedb_image_layers(image_store_db(s), image_id, &chains, &n, err) < 0)
                 return berth_error_wrap(err, "rootfs of container %s", cid);
         dirs = layer_dirs(s, chains, n);

@@ -1,5 +1,6 @@
 #include "log.h"
 #include "util.h"
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -78,4 +79,25 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
         }
         (void)write_all(fd, line, strlen(line));
         errno = saved;
+}
+
+char *berth_log_last_error(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        char *msg = NULL, *save = NULL;
+        size_t len;
+
+        if (read_file(path, &text, &len, NULL) < 0)
+                return NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                json_t *j = json_loads(line, 0, NULL);
+                const char *level = json_string_value(json_object_get(j, "level"));
+                const char *m = json_string_value(json_object_get(j, "msg"));
+                if (m && level && (strcmp(level, "error") == 0 || strcmp(level, "fatal") == 0)) {
+                        free(msg);
+                        msg = xstrdup(m);
+                }
+                json_decref(j);
+        }
+        return msg;
 }

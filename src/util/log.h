@@ -13,5 +13,9 @@ bool berth_log_goes_to_stderr(void);
 void berth_log_set_program(const char *name);
 /* The log fd, so a child can keep logging after fork; -1 for stderr. */
 int berth_log_fd(void);
+/* The message of the last error (or fatal) line of a runtime's --log in
+ * JSON lines, as runc and berth-runtime write them for containerd; NULL
+ * when there is none. */
+char *berth_log_last_error(const char *path);
 #define berth_warn(...) berth_log(BERTH_LOG_WARNING, __VA_ARGS__)
 #define berth_debug(...) berth_log(BERTH_LOG_DEBUG, __VA_ARGS__)
