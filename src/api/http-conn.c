@@ -1,14 +1,54 @@
-/* libmicrohttpd's side of a request, in its connection thread: route it
- * when the headers arrive, feed the body, wait for the handler's reply
- * and queue it. */
+/* One thread per connection: read a request head, route it, feed its body
+ * to the handler (buffered, or streamed through a socketpair), wait for
+ * the handler's reply while watching the client, write the reply out
+ * (fixed, chunked from a stream, or the socket handed over after a 101),
+ * and go on with the next request while the connection stays open.
+ *
+ * The handler runs in a thread of its own (http-handler.c), so that this
+ * one can watch the client meanwhile: a client that goes away cancels its
+ * request, as Go's server does for dockerd. */
 #include "api/http-internal.h"
 #include "util/log.h"
 #include "util/util.h"
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
+
+/* Enough for large headers (X-Registry-Auth carries base64 JSON). */
+#define HEAD_MAX (256u * 1024)
+#define BODY_CHUNK (64 * 1024)
+#define STREAM_BLOCK (64 * 1024)
+
+static ssize_t conn_fill(void *ctx, void *buf, size_t len)
+{
+        struct http_conn *c = ctx;
+        ssize_t n;
+
+        if (c->tls)
+                return http_tls_recv(c->tls, buf, len);
+        n = recv(c->fd, buf, len, 0);
+        return n < 0 ? -errno : n;
+}
+
+static int conn_send(struct http_conn *c, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        if (c->tls)
+                return http_tls_send_all(c->tls, buf, len);
+        while (len > 0) {
+                ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
 
 static void pre_error(struct http_request *req, unsigned status, char *msg)
 {
@@ -24,7 +64,8 @@ static void request_route(struct http_request *req)
         struct http_server *s = req->srv;
         char vstr[32];
         const char *rest;
-        bool versioned = http_split_version(req->url, &req->version, &rest, vstr, sizeof(vstr));
+        _cleanup_free_ char *path = steal_pointer(&req->path);
+        bool versioned = http_split_version(path, &req->version, &rest, vstr, sizeof(vstr));
 
         req->path = xstrdup(rest);
         if (!versioned)
@@ -59,67 +100,39 @@ static void request_stream_body(struct http_request *req)
         }
 }
 
-/* libmicrohttpd asks a TLS client for its certificate but leaves the check
- * to us.  As dockerd's --tlsverify: a certificate that chains to the CA
- * and is fit for client authentication, or nothing is served.  Returns
- * why the client is refused, NULL when it is not (unix sockets have no
- * TLS session). */
-static char *tls_client_refusal(struct MHD_Connection *c)
-{
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-        gnutls_typed_vdata_st purpose = { .type = GNUTLS_DT_KEY_PURPOSE_OID,
-                                          .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT };
-        gnutls_datum_t text = { NULL, 0 };
-        unsigned status = 0;
-        char *why;
-        int r;
-
-        if (ci == NULL || ci->tls_session == NULL)
-                return NULL;
-        r = gnutls_certificate_verify_peers(ci->tls_session, &purpose, 1, &status);
-        if (r == GNUTLS_E_NO_CERTIFICATE_FOUND)
-                return xstrdup("no client certificate");
-        if (r < 0)
-                return xstrdup(gnutls_strerror(r));
-        if (status == 0)
-                return NULL;
-        gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0);
-        why = xstrdup(text.data ? (const char *)text.data : "the client certificate is not trusted");
-        gnutls_free(text.data);
-        for (size_t n = strlen(why); n > 0 && why[n - 1] == ' '; n--)
-                why[n - 1] = '\0';
-        return why;
-}
-
 /* Before routing, so a refused client learns nothing about the API. */
-static bool request_allowed(struct http_request *req, struct MHD_Connection *c)
+static bool request_allowed(struct http_request *req)
 {
-        _cleanup_free_ char *why = tls_client_refusal(c);
+        _cleanup_free_ char *why = req->conn->tls ? http_tls_client_refusal(req->conn->tls) : NULL;
 
         if (why == NULL)
                 return true;
         berth_warn("api: refused a TLS client: %s", why);
-        req->path = xstrdup(req->url);
         pre_error(req, 403, xstrdup("berthd serves TCP only to clients with a TLS certificate signed by its CA "
                                     "(--tlsverify)"));
         return false;
 }
 
-static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connection *c, const char *url,
-                                     const char *method, const char *version, void **con_cls)
+/* The whole body, into the handler or the buffer: 0, or -EPROTO for a
+ * broken body, -errno when the client went away (either way the
+ * connection cannot go on). */
+static int read_body(struct http_request *req, struct http_body_in *b)
 {
-        struct http_request *req = http_request_new(s, c, url, method, version);
+        _cleanup_free_ char *buf = NULL;
 
-        if (req == NULL)
-                return MHD_NO;
-        *con_cls = req;
-        berth_debug("api: %s %s", req->method, req->log_url);
-        if (!request_allowed(req, c))
-                return MHD_YES;
-        request_route(req);
-        if (req->pre_status == 0 && (req->route->flags & HTTP_ROUTE_STREAM_BODY))
-                request_stream_body(req);
-        return MHD_YES;
+        if (b->done)
+                return 0;
+        buf = xmalloc(BODY_CHUNK);
+        for (;;) {
+                ssize_t n = http_read_body(&req->conn->in, b, buf, BODY_CHUNK);
+                if (n == 0)
+                        return 0;
+                if (n < 0) {
+                        berth_debug("api: %s %s: body: %s", req->method, req->log_url, strerror((int)-n));
+                        return (int)n;
+                }
+                http_body_take(req, buf, (size_t)n);
+        }
 }
 
 static void drain(int efd)
@@ -132,13 +145,13 @@ static void drain(int efd)
 /* Wait for the handler's reply, watching the client meanwhile: a client
  * that closes its sending side cancels the request (as Go's server does)
  * but still gets the reply; one that is gone entirely gets nothing. */
-static struct MHD_Response *wait_for_reply(struct http_request *req, unsigned *status)
+static struct http_response *wait_for_reply(struct http_request *req, unsigned *status)
 {
         struct http_server *s = req->srv;
         struct pollfd p[2] = { { req->wake_efd, POLLIN, 0 }, { req->client_fd, POLLRDHUP, 0 } };
 
         for (;;) {
-                struct MHD_Response *r = NULL;
+                struct http_response *r = NULL;
                 bool stop;
                 pthread_mutex_lock(&s->lock);
                 if (req->response) {
@@ -164,212 +177,312 @@ static struct MHD_Response *wait_for_reply(struct http_request *req, unsigned *s
         }
 }
 
-static enum MHD_Result queue(struct http_request *req, unsigned status, struct MHD_Response *r)
+/* "Sun, 29 Nov 2026 11:36:23 GMT", whatever the locale. */
+static void http_date(char *buf, size_t size)
 {
-        enum MHD_Result ret;
+        static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+        static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        time_t now = time(NULL);
+        struct tm tm;
 
-        if (r == NULL)
-                return MHD_NO;
-        ret = MHD_queue_response(req->conn, status, r);
-        MHD_destroy_response(r);
-        berth_debug("api: %s %s: %u%s", req->method, req->log_url, status, ret == MHD_YES ? "" : " (not sent)");
-        return ret;
+        gmtime_r(&now, &tm);
+        snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static enum MHD_Result request_respond(struct http_request *req)
+static bool no_body_status(unsigned status)
 {
-        struct MHD_Response *r;
-        unsigned status = 500;
-
-        if (req->pre_status)
-                return queue(req, req->pre_status, http_error_response(req->srv, req->pre_msg));
-        if (req->handler_started)
-                http_body_done(req);
-        else if (http_request_start_handler(req) < 0)
-                return queue(req, 500, http_error_response(req->srv, "cannot start a handler thread"));
-        r = wait_for_reply(req, &status);
-        if (r == NULL)
-                return MHD_NO;
-        return queue(req, status, r);
+        return status < 200 || status == 204 || status == 304;
 }
 
-enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version, const char *upload,
-                                size_t *upload_size, void **con_cls)
+/* Status line and headers, in the order dockerd's clients have seen from
+ * us: Date, Connection, the response's own, then the framing. */
+static char *response_head(struct http_request *req, unsigned status, const struct http_response *r,
+                           bool keep_alive)
 {
-        struct http_request *req = *con_cls;
+        char date[64];
+        char *head = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&head, &len);
 
-        if (req == NULL)
-                return request_begin(cls, c, url, method, version, con_cls);
-        if (*upload_size > 0) {
-                http_body_take(req, upload, *upload_size);
-                *upload_size = 0;
-                return MHD_YES;
+        if (f == NULL)
+                abort();
+        http_date(date, sizeof(date));
+        fprintf(f, "HTTP/1.1 %u %s\r\nDate: %s\r\n", status, http_reason(status), date);
+        if (r->upgrade)
+                fputs("Connection: Upgrade\r\n", f);
+        else if (!keep_alive)
+                fputs("Connection: close\r\n", f);
+        for (size_t i = 0; i < r->headers.n; i++)
+                fprintf(f, "%s: %s\r\n", r->headers.v[i].key, r->headers.v[i].value);
+        if (r->stream_fd >= 0 && !r->close_delimited && req->http11)
+                fputs("Transfer-Encoding: chunked\r\n", f);
+        else if (r->stream_fd < 0 && !no_body_status(status))
+                fprintf(f, "Content-Length: %zu\r\n", r->len);
+        fputs("\r\n", f);
+        if (fclose(f) != 0)
+                abort();
+        return head;
+}
+
+static int send_chunk(struct http_conn *c, const char *data, size_t n)
+{
+        char size[32];
+        int k = snprintf(size, sizeof(size), "%zx\r\n", n);
+        int r;
+
+        if ((r = conn_send(c, size, (size_t)k)) < 0 || (r = conn_send(c, data, n)) < 0)
+                return r;
+        return conn_send(c, "\r\n", 2);
+}
+
+/* What the handler writes into the stream, to the client as it comes.  A
+ * client that is gone ends the response at once, so a handler blocked in
+ * a write sees EPIPE; one that only closed its sending side is a cancel,
+ * like Go's, and the handler decides.  True when the body ended well. */
+static bool relay_stream(struct http_request *req, struct http_response *r, bool chunked)
+{
+        struct http_conn *c = req->conn;
+        struct pollfd p[2] = { { r->stream_fd, POLLIN, 0 }, { c->fd, POLLRDHUP, 0 } };
+        _cleanup_free_ char *buf = xmalloc(STREAM_BLOCK);
+
+        for (;;) {
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return false;
+                }
+                /* What the handler wrote, or its end, first. */
+                if (p[0].revents) {
+                        ssize_t n = recv(r->stream_fd, buf, STREAM_BLOCK, MSG_DONTWAIT);
+                        if (n > 0) {
+                                if ((chunked ? send_chunk(c, buf, (size_t)n) : conn_send(c, buf, (size_t)n)) < 0)
+                                        return false;
+                                continue;
+                        }
+                        if (n == 0)
+                                return !chunked || conn_send(c, "0\r\n\r\n", 5) == 0;
+                        if (errno != EAGAIN && errno != EINTR)
+                                return false;
+                }
+                if (p[1].revents) {
+                        if (r->cancel_fd >= 0)
+                                http_wake(r->cancel_fd);
+                        if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))
+                                return false;
+                        p[1].fd = -1;
+                }
         }
-        return request_respond(req);
 }
 
-void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                       enum MHD_RequestTerminationCode toe)
+/* After a 101 the socket is the handler's (or, over TLS, one end of a
+ * relay) until its hijack fn is done; then the connection closes. */
+static void hand_over(struct http_request *req)
 {
-        struct http_request *req = *con_cls;
-        struct http_server *s = cls;
-        struct MHD_Response *unsent;
+        struct http_server *s = req->srv;
+        struct http_conn *c = req->conn;
+        int sv[2] = { -1, -1 };
 
-        (void)c;
-        if (req == NULL)
-                return;
-        *con_cls = NULL;
+        if (c->tls && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                shutdown(c->fd, SHUT_RDWR);
+        pthread_mutex_lock(&s->lock);
+        req->hj_fd = c->tls ? sv[0] : c->fd;
+        req->hj_extra = c->in.buf + c->in.start;
+        req->hj_extra_len = c->in.end - c->in.start;
+        req->hj = HTTP_HJ_READY;
+        if (s->stopping && req->hj_fd >= 0)
+                shutdown(req->hj_fd, SHUT_RDWR);
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        if (c->tls && sv[1] >= 0)
+                http_tls_relay(c->tls, req, sv[1]);
+        pthread_mutex_lock(&s->lock);
+        while (req->hj == HTTP_HJ_READY)
+                pthread_cond_wait(&s->cond, &s->lock);
+        req->hj_fd = -1;
+        pthread_mutex_unlock(&s->lock);
+        if (sv[0] >= 0)
+                close(sv[0]);
+        if (sv[1] >= 0)
+                close(sv[1]);
+}
+
+/* Write the reply; true when the connection may serve another request. */
+static bool send_response(struct http_request *req, unsigned status, struct http_response *r, bool keep_alive)
+{
+        struct http_conn *c = req->conn;
+        bool head_only = strcmp(req->method, "HEAD") == 0;
+        bool chunked = r->stream_fd >= 0 && !r->close_delimited && req->http11;
+        _cleanup_free_ char *head = NULL;
+        bool ok;
+
+        if (r->upgrade || (r->stream_fd >= 0 && !chunked))
+                keep_alive = false;
+        head = response_head(req, status, r, keep_alive);
+        berth_debug("api: %s %s: %u", req->method, req->log_url, status);
+        if (conn_send(c, head, strlen(head)) < 0)
+                return false;
+        if (r->upgrade) {
+                hand_over(req);
+                return false;
+        }
+        if (head_only || no_body_status(status))
+                ok = true;
+        else if (r->stream_fd >= 0)
+                ok = relay_stream(req, r, chunked);
+        else
+                ok = r->len == 0 || conn_send(c, r->body, r->len) == 0;
+        return ok && keep_alive;
+}
+
+static bool wants_keep_alive(const struct http_request *req)
+{
+        const char *conn = http_header(req, "Connection");
+
+        if (!req->http11)
+                return false;
+        return conn == NULL || strcasecmp(conn, "close") != 0;
+}
+
+/* The connection side is done with the request: a reply that came too
+ * late gets its stream's writer EPIPE. */
+static void request_done(struct http_request *req, bool completed)
+{
+        struct http_server *s = req->srv;
+        struct http_response *unsent;
+
         pthread_mutex_lock(&s->lock);
         req->conn_done = true;
         unsent = steal_pointer(&req->response);
-        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        if (!completed)
                 http_request_cancel_locked(req);
         if (req->hj == HTTP_HJ_WAITING)
                 req->hj = HTTP_HJ_FAILED;
         http_close_fd(&req->body_wfd);
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
-        /* A reply that came too late: its stream's writer gets EPIPE. */
-        if (unsent)
-                MHD_destroy_response(unsent);
-        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-                berth_debug("api: %s %s: connection ended (%d)", req->method, req->log_url, (int)toe);
-        http_request_unref(req);
+        http_response_free(unsent);
 }
 
-/* ---- upgraded connections over TLS (http-internal.h says why) ---------- */
-
-#define RELAY_CHUNK (16 * 1024)
-
-struct http_tls_relay {
-        gnutls_session_t session;
-        int net;                /* the client's socket (libmicrohttpd's, non-blocking) */
-        int app, ours;          /* the socketpair: the hijack fn's end, the relay's */
-        bool client_eof, app_eof;
-};
-
-struct http_tls_relay *http_tls_relay_new(struct MHD_Connection *c, int *app_fd)
+/* A head we cannot parse gets Go's plain 400, and the connection ends. */
+static void bad_request(struct http_conn *c, int why)
 {
-        const union MHD_ConnectionInfo *tls = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        struct http_tls_relay *t;
-        int sv[2];
+        static const char msg[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                  "Connection: close\r\n\r\n400 Bad Request";
+        static const char big[] = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; "
+                                  "charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large";
 
-        *app_fd = -1;
-        if (tls == NULL || tls->tls_session == NULL || fd == NULL)
-                return NULL;
-        t = xcalloc(1, sizeof(*t));
-        t->session = tls->tls_session;
-        t->net = fd->connect_fd;
-        t->app = t->ours = -1;
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
-                *app_fd = t->app = sv[0];
-                t->ours = sv[1];
-        }
-        return t;
+        if (why == -EPROTO)
+                (void)conn_send(c, msg, sizeof(msg) - 1);
+        else if (why == -E2BIG)
+                (void)conn_send(c, big, sizeof(big) - 1);
 }
 
-void http_tls_relay_free(struct http_tls_relay *t)
+/* One request, start to end; true when the connection goes on. */
+static bool serve(struct http_request *req, struct http_body_in *body)
 {
-        if (t == NULL)
-                return;
-        http_close_fd(&t->app);
-        http_close_fd(&t->ours);
-        free(t);
-}
+        struct http_response *r = NULL;
+        unsigned status = 500;
+        bool keep_alive = wants_keep_alive(req), ok;
+        const char *expect = http_header(req, "Expect");
+        int ret;
 
-/* All of buf to the client; the socket is non-blocking.  A client that
- * reads nothing holds this up until the app's end is shut down (server
- * stop: http_request_abort_locked), which hangs ours up. */
-static bool tls_send_all(struct http_tls_relay *t, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = gnutls_record_send(t->session, buf, len);
-                if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-                        struct pollfd p[2] = { { t->net, POLLOUT, 0 }, { t->ours, 0, 0 } };
-                        if (poll(p, 2, -1) > 0 && (p[1].revents & POLLHUP))
-                                return false;
-                        continue;
-                }
-                if (n < 0)
-                        return false;
-                buf += n;
-                len -= (size_t)n;
-        }
-        return true;
-}
-
-/* Client to app: a client's close_notify (or its going away) becomes EOF
- * on the app's end. */
-static void relay_from_client(struct http_tls_relay *t)
-{
-        char buf[RELAY_CHUNK];
-        ssize_t n = gnutls_record_recv(t->session, buf, sizeof(buf));
-
-        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-                return;
-        if (n > 0 && write_all(t->ours, buf, (size_t)n) == 0)
-                return;
-        t->client_eof = true;
-        shutdown(t->ours, SHUT_WR);
-}
-
-/* App to client: the app's EOF (shutdown of its write side) becomes a
- * close_notify, which Go's client reads as EOF.  True when bytes moved. */
-static bool relay_from_app(struct http_tls_relay *t)
-{
-        char buf[RELAY_CHUNK];
-        ssize_t n = recv(t->ours, buf, sizeof(buf), MSG_DONTWAIT);
-
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        berth_debug("api: %s %s", req->method, req->log_url);
+        if (request_allowed(req))
+                request_route(req);
+        if (req->pre_status == 0 && (req->route->flags & HTTP_ROUTE_STREAM_BODY))
+                request_stream_body(req);
+        if (expect && strcasecmp(expect, "100-continue") == 0 && req->pre_status == 0 && !body->done &&
+            conn_send(req->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
                 return false;
-        if (n > 0 && tls_send_all(t, buf, (size_t)n))
-                return true;
-        t->app_eof = true;
-        gnutls_bye(t->session, GNUTLS_SHUT_WR);
-        return false;
-}
-
-static bool handler_done(struct http_request *req)
-{
-        bool done;
-
-        pthread_mutex_lock(&req->srv->lock);
-        done = req->hj != HTTP_HJ_READY;
-        pthread_mutex_unlock(&req->srv->lock);
-        return done;
-}
-
-void http_tls_relay_run(struct http_tls_relay *t, struct http_request *req)
-{
-        for (;;) {
-                struct pollfd p[3] = { { t->client_eof ? -1 : t->net, POLLIN, 0 },
-                                       { t->app_eof ? -1 : t->ours, POLLIN, 0 },
-                                       { req->wake_efd, POLLIN, 0 } };
-                if ((t->client_eof && t->app_eof) || t->ours < 0)
-                        return;
-                /* decrypted bytes gnutls holds make no poll event */
-                if (!t->client_eof && gnutls_record_check_pending(t->session) > 0) {
-                        relay_from_client(t);
-                        continue;
-                }
-                if (poll(p, 3, -1) < 0 && errno != EINTR)
-                        return;
-                if (p[0].revents)
-                        relay_from_client(t);
-                if (p[1].revents)
-                        relay_from_app(t);
-                if (p[2].revents) {
-                        drain(req->wake_efd);
-                        if (handler_done(req)) {
-                                /* what the handler wrote last still goes out */
-                                while (!t->app_eof && relay_from_app(t))
-                                        ;
-                                if (!t->app_eof)
-                                        gnutls_bye(t->session, GNUTLS_SHUT_WR);
-                                return;
-                        }
+        if ((ret = read_body(req, body)) < 0) {
+                if (ret == -EPROTO)
+                        bad_request(req->conn, ret);
+                return false;
+        }
+        if (req->pre_status) {
+                r = http_error_response(req->srv, req->pre_msg);
+                status = req->pre_status;
+                /* a refused body may not have been read to its end */
+                if (status == 413)
+                        keep_alive = false;
+        } else {
+                if (req->handler_started)
+                        http_body_done(req);
+                else if (http_request_start_handler(req) < 0)
+                        pre_error(req, 500, xstrdup("cannot start a handler thread"));
+                if (req->pre_status) {
+                        r = http_error_response(req->srv, req->pre_msg);
+                        status = 500;
+                } else if ((r = wait_for_reply(req, &status)) == NULL) {
+                        return false;
                 }
         }
+        ok = send_response(req, status, r, keep_alive);
+        http_response_free(r);
+        return ok;
+}
+
+static void conn_unlink(struct http_conn *c)
+{
+        struct http_server *s = c->srv;
+
+        pthread_mutex_lock(&s->lock);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->nconns--;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+}
+
+static void conn_free(struct http_conn *c)
+{
+        http_tls_session_free(c->tls);
+        http_in_free(&c->in);
+        close(c->fd);
+        free(c);
+}
+
+void *http_conn_main(void *arg)
+{
+        struct http_conn *c = arg;
+        bool more = true;
+
+        http_in_init(&c->in, conn_fill, c);
+        if (c->tls_ctx && (c->tls = http_tls_accept(c->tls_ctx, c->fd)) == NULL)
+                more = false;
+        while (more) {
+                struct http_head head;
+                struct http_body_in body;
+                struct http_request *req;
+                bool bad = false;
+                int r = http_read_head(&c->in, &head, HEAD_MAX);
+                if (r <= 0) {
+                        bad_request(c, r);
+                        break;
+                }
+                if (http_body_framing(&head, &body) < 0) {
+                        http_head_clear(&head);
+                        bad_request(c, -EPROTO);
+                        break;
+                }
+                req = http_request_new(c, &head, &bad);
+                http_head_clear(&head);
+                if (req == NULL) {
+                        if (bad)
+                                bad_request(c, -EPROTO);
+                        break;
+                }
+                more = serve(req, &body);
+                request_done(req, more);
+                http_request_unref(req);
+        }
+        conn_unlink(c);
+        conn_free(c);
+        return NULL;
 }

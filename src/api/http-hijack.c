@@ -2,47 +2,14 @@
  * socket, or for a client that asked for no upgrade a 200 whose body is
  * raw output until the connection closes (dockerd's old behaviour).
  *
- * libmicrohttpd hands the socket over in the connection thread, after the
- * 101 left.  That thread parks there while the handler's thread runs the
- * hijack fn, then closes the connection: the handler keeps its stack and
- * its locals, and stopping the server has one place to cut it. */
+ * The connection thread writes the 101 and hands the socket over
+ * (http-conn.c hand_over); it parks there while the handler's thread runs
+ * the hijack fn, then closes the connection: the handler keeps its stack
+ * and its locals, and stopping the server has one place to cut it. */
 #include "api/http-internal.h"
 #include "util/util.h"
 #include <fcntl.h>
 #include <sys/socket.h>
-
-static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
-                       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
-{
-        struct http_request *req = cls;
-        struct http_server *s = req->srv;
-        int app_fd;
-        /* over TLS this thread relays rather than parks (http-internal.h) */
-        struct http_tls_relay *tls = http_tls_relay_new(c, &app_fd);
-
-        (void)con_cls;
-        if (tls && app_fd < 0)
-                shutdown(sock, SHUT_RDWR);
-        pthread_mutex_lock(&s->lock);
-        req->hj_fd = app_fd >= 0 ? app_fd : sock;
-        req->hj_extra = extra;
-        req->hj_extra_len = extra_len;
-        req->hj = HTTP_HJ_READY;
-        if (s->stopping)
-                shutdown(req->hj_fd, SHUT_RDWR);
-        pthread_cond_broadcast(&s->cond);
-        if (tls) {
-                pthread_mutex_unlock(&s->lock);
-                http_tls_relay_run(tls, req);
-                pthread_mutex_lock(&s->lock);
-        }
-        while (req->hj == HTTP_HJ_READY)
-                pthread_cond_wait(&s->cond, &s->lock);
-        req->hj_fd = -1;
-        pthread_mutex_unlock(&s->lock);
-        http_tls_relay_free(tls);
-        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-}
 
 /* dockerd upgrades whenever the request has an Upgrade header. */
 static bool wants_upgrade(const struct http_request *req)
@@ -75,8 +42,8 @@ static void set_hj_state(struct http_request *req, enum http_hijack_state st)
         pthread_mutex_unlock(&req->srv->lock);
 }
 
-/* libmicrohttpd's sockets are non-blocking; the hijack fn gets a plain
- * blocking one. */
+/* The hijack fn gets a plain blocking socket, whatever the relay or the
+ * client did with its flags. */
 static void set_blocking(int fd)
 {
         int fl = fcntl(fd, F_GETFL);
@@ -87,15 +54,14 @@ static void set_blocking(int fd)
 
 static int hijack_upgrade(struct http_request *req, const char *content_type, http_hijack_fn fn, void *data)
 {
-        struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, req);
+        struct http_response *r = http_response_new();
         struct http_hijack h = { .upgraded = true, .req = req };
         int ret;
 
-        if (r == NULL)
-                return -ENOMEM;
-        /* libmicrohttpd adds "Connection: Upgrade" itself. */
-        MHD_add_response_header(r, "Content-Type", content_type);
-        MHD_add_response_header(r, "Upgrade", "tcp");
+        /* the connection thread adds "Connection: Upgrade" */
+        r->upgrade = true;
+        http_response_add(r, "Content-Type", content_type);
+        http_response_add(r, "Upgrade", "tcp");
         set_hj_state(req, HTTP_HJ_WAITING);
         ret = http_reply_response(req, 101, r);
         if (ret < 0 || !wait_upgraded(req))
@@ -112,13 +78,13 @@ static int hijack_upgrade(struct http_request *req, const char *content_type, ht
 static int hijack_plain(struct http_request *req, const char *content_type, http_hijack_fn fn, void *data)
 {
         struct http_hijack h = { .upgraded = false, .req = req };
-        struct MHD_Response *r;
+        struct http_response *r;
         int ret;
 
         r = http_stream_response(req, &h.fd, true);
         if (r == NULL)
                 return -errno;
-        MHD_add_response_header(r, "Content-Type", content_type);
+        http_response_add(r, "Content-Type", content_type);
         http_response_headers(req, r, 200);
         ret = http_reply_response(req, 200, r);
         if (ret == 0)

@@ -8,9 +8,12 @@
  * lock, so they never touch a number that was reused. */
 #pragma once
 #include "api/http.h"
-#include <microhttpd.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <unistd.h>
+
+struct http_tls_ctx;
+struct http_tls_session;
 
 struct http_kv {
         char *key;
@@ -42,14 +45,65 @@ struct http_route {
         void *data;
 };
 
+/* Buffered input of a connection: what was read but not yet consumed is
+ * buf[start, end).  fill reads more from the connection: >0 bytes, 0 at
+ * EOF, -errno.  Pure over fill, so the fuzzer feeds it from memory. */
+struct http_in {
+        char *buf;
+        size_t cap, start, end;
+        ssize_t (*fill)(void *ctx, void *buf, size_t len);
+        void *ctx;
+};
+
+/* A request head as it arrived: method, target and headers. */
+struct http_head {
+        char *method;
+        char *target;           /* "/v1.45/containers/json?all=1" */
+        unsigned minor;         /* HTTP/1.<minor> */
+        struct http_kvs headers;
+};
+
+/* How the request body is framed, and how much of it is left. */
+struct http_body_in {
+        bool chunked;
+        uint64_t left;          /* of the Content-Length, or of the chunk */
+        bool in_chunk;          /* chunked: inside data (left bytes to go) */
+        bool done;
+};
+
+/* One client connection, served by one thread. */
+struct http_conn {
+        struct http_server *srv;
+        int fd;
+        struct http_tls_ctx *tls_ctx;   /* the listener's; NULL on plain sockets */
+        struct http_tls_session *tls;   /* after the handshake */
+        struct http_in in;
+        struct http_conn *prev, *next;  /* srv->conns */
+};
+
+/* What a handler answers with; the connection thread writes it out. */
+struct http_response {
+        struct http_kvs headers;        /* in the order they go out */
+        char *body;                     /* fixed body (Content-Length) */
+        size_t len;
+        int stream_fd;                  /* or a body read from here until EOF */
+        bool close_delimited;           /* ...ended by closing, not chunked */
+        bool upgrade;                   /* 101: the socket goes to the handler */
+        int cancel_fd;                  /* streams: the request's, dup'ed */
+};
+
 struct http_server {
         pthread_mutex_t lock;
-        pthread_cond_t cond;            /* any request state changed */
-        struct MHD_Daemon *daemons[HTTP_MAX_LISTENERS];
-        int listen_fds[HTTP_MAX_LISTENERS];     /* ours until start hands them over */
+        pthread_cond_t cond;            /* any request or connection state changed */
+        int listen_fds[HTTP_MAX_LISTENERS];
         size_t nlisten;
+        pthread_t acceptors[HTTP_MAX_LISTENERS];
+        size_t nacceptors;
+        int stop_efd;                   /* wakes the acceptors at stop */
         char *unix_paths[HTTP_MAX_LISTENERS];   /* removed at stop */
-        struct http_tls tls[HTTP_MAX_LISTENERS]; /* owned copies; cert NULL: plain */
+        struct http_tls_ctx *tls[HTTP_MAX_LISTENERS]; /* NULL: plain */
+        struct http_conn *conns;        /* every connection being served */
+        size_t nconns;
         struct http_route *routes;
         size_t nroutes;
         struct http_api_version vmax, vmin;
@@ -77,10 +131,10 @@ enum http_hijack_state {
 
 struct http_request {
         struct http_server *srv;
-        struct MHD_Connection *conn;
+        struct http_conn *conn;
         struct http_request *prev, *next;       /* srv->live */
         unsigned refs;                  /* connection side + handler thread */
-        int client_fd;                  /* MHD's socket, for polling only */
+        int client_fd;                  /* the connection's socket, for polling only */
         bool http11;
 
         char *method, *url, *path;      /* url: as received (decoded) */
@@ -98,11 +152,11 @@ struct http_request {
         bool upload_complete;
 
         bool handler_started;
-        bool conn_done;                 /* libmicrohttpd is finished with it */
+        bool conn_done;                 /* the connection thread is finished with it */
         int wake_efd;                   /* the connection thread waits on it */
         int cancel_efd;
         bool cancelled;
-        struct MHD_Response *response;  /* handed over, not yet queued */
+        struct http_response *response; /* handed over, not yet sent */
         unsigned status;
         bool replied;
         struct http_stream *stream;     /* closed for the handler if it forgets */
@@ -134,6 +188,23 @@ void http_segs_free(struct http_seg *segs, size_t n);
 bool http_pattern_match(const struct http_seg *segs, size_t nsegs, const char *path,
                         struct http_kvs *params);
 
+/* http-in.c: pure parsing of what clients send, fuzzable. */
+void http_in_init(struct http_in *in, ssize_t (*fill)(void *, void *, size_t), void *ctx);
+void http_in_free(struct http_in *in);
+/* The next request head, consumed from in: 1, 0 at a clean EOF before
+ * any byte, -EPROTO when malformed, -E2BIG beyond max bytes, -errno. */
+int http_read_head(struct http_in *in, struct http_head *h, size_t max);
+void http_head_clear(struct http_head *h);
+/* The body's framing from the head: -EPROTO for a framing we refuse
+ * (Content-Length and chunked together, a bad length, other codings). */
+int http_body_framing(const struct http_head *h, struct http_body_in *b);
+/* Body bytes into buf: >0, 0 at its end, -EPROTO, -ECONNRESET at an
+ * early EOF, -errno. */
+ssize_t http_read_body(struct http_in *in, struct http_body_in *b, char *buf, size_t len);
+/* Split and decode a request target: the path (%XX decoded) and the
+ * query (also '+' as space); -EPROTO when malformed. */
+int http_decode_target(const char *target, char **path, struct http_kvs *query);
+
 /* http-body.c: the connection thread's side */
 void http_body_take(struct http_request *req, const char *data, size_t n);
 void http_body_done(struct http_request *req);
@@ -149,44 +220,52 @@ const char *http_kvs_get(const struct http_kvs *kvs, const char *key, bool nocas
 void http_kvs_clear(struct http_kvs *kvs);
 
 /* http-request.c */
-struct http_request *http_request_new(struct http_server *srv, struct MHD_Connection *c,
-                                      const char *url, const char *method, const char *version);
+/* Takes the head's method and headers; NULL when the server is stopping
+ * or the target is malformed (*bad set then). */
+struct http_request *http_request_new(struct http_conn *c, struct http_head *h, bool *bad);
 void http_request_unref(struct http_request *req);
 void http_request_cancel_locked(struct http_request *req);
 /* Server stopping: wake and cut everything the request blocks on. */
 void http_request_abort_locked(struct http_request *req);
 int http_request_start_handler(struct http_request *req);
 
-/* http-conn.c: libmicrohttpd's callbacks */
-enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version, const char *upload,
-                                size_t *upload_size, void **con_cls);
-void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                       enum MHD_RequestTerminationCode toe);
-/* Upgraded TLS connections.  libmicrohttpd's own relay runs only once the
- * upgrade callback returns and passes no half-close on (a client's
- * close_notify never reaches the application as EOF), so the connection
- * thread, parked in the callback anyway, relays instead: the hijack fn
- * gets *app_fd, one end of a socketpair.  NULL when c is not TLS. */
-struct http_tls_relay;
-struct http_tls_relay *http_tls_relay_new(struct MHD_Connection *c, int *app_fd);
-/* Until the client has closed and the app end has ended, or the handler
- * is done (req->hj leaves HTTP_HJ_READY, with req->wake_efd woken). */
-void http_tls_relay_run(struct http_tls_relay *t, struct http_request *req);
-void http_tls_relay_free(struct http_tls_relay *t);
+/* http-conn.c: serving a connection */
+void *http_conn_main(void *conn);
+
+/* http-tls.c: TLS on TCP listeners, with gnutls. */
+int http_tls_ctx_new(const struct http_tls *tls, struct http_tls_ctx **out, berth_error_t **err);
+void http_tls_ctx_free(struct http_tls_ctx *ctx);
+/* Handshake on a connected socket: NULL when it failed (logged). */
+struct http_tls_session *http_tls_accept(struct http_tls_ctx *ctx, int fd);
+void http_tls_session_free(struct http_tls_session *t);
+ssize_t http_tls_recv(struct http_tls_session *t, void *buf, size_t len);
+int http_tls_send_all(struct http_tls_session *t, const void *buf, size_t len);
+/* Why the client is refused (as dockerd's --tlsverify: a certificate
+ * that chains to the CA and is fit for client authentication), or NULL. */
+char *http_tls_client_refusal(struct http_tls_session *t);
+/* Upgraded TLS connections: the hijack fn gets *app_fd, one end of a
+ * socketpair, and the connection thread relays between it and the TLS
+ * session (a client's close_notify becomes EOF there, and the app's
+ * shutdown a close_notify), until both sides ended or the handler is done
+ * (req->hj leaves HTTP_HJ_READY, with req->wake_efd woken). */
+int http_tls_relay(struct http_tls_session *t, struct http_request *req, int app_end);
 
 /* http-route.c */
 const struct http_route *http_route_find(const struct http_server *s, const char *method,
                                          const char *path, struct http_kvs *params);
 
 /* http-reply.c */
-struct MHD_Response *http_error_response(struct http_server *srv, const char *msg);
+struct http_response *http_response_new(void);
+void http_response_free(struct http_response *r);
+void http_response_add(struct http_response *r, const char *name, const char *value);
+struct http_response *http_error_response(struct http_server *srv, const char *msg);
 /* Add the headers every reply carries (not 101s) and the handler's extras. */
-void http_response_headers(struct http_request *req, struct MHD_Response *r, unsigned status);
+void http_response_headers(struct http_request *req, struct http_response *r, unsigned status);
 /* Hand a response to the connection thread; it owns it afterwards. */
-int http_reply_response(struct http_request *req, unsigned status, struct MHD_Response *r);
+int http_reply_response(struct http_request *req, unsigned status, struct http_response *r);
 void http_wake(int efd);
+const char *http_reason(unsigned status);
 
 /* http-stream.c */
 /* A response that streams what is written to the other end of *fd. */
-struct MHD_Response *http_stream_response(struct http_request *req, int *fd, bool close_delimited);
+struct http_response *http_stream_response(struct http_request *req, int *fd, bool close_delimited);

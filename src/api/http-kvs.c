@@ -1,5 +1,5 @@
 /* Small key/value lists: headers, query arguments, route parameters and
- * extra reply headers, copied out of libmicrohttpd so the handler thread
+ * extra reply headers, owned by the request so the handler thread
  * reads them without racing the connection thread. */
 #include "api/http-internal.h"
 #include "util/util.h"

@@ -1,7 +1,6 @@
-/* The API's sockets.  libmicrohttpd binds only IP sockets, so the server
- * creates the unix ones and hands them over as MHD_OPTION_LISTEN_SOCKET;
- * TCP ones are made here too, so that every address form (IPv6, a host
- * name, every address) is parsed in one place. */
+/* The API's sockets: unix ones with their mode and group set before
+ * anyone can connect, and TCP ones, with every address form (IPv6, a
+ * host name, every address) parsed in one place. */
 #include "api/http-internal.h"
 #include "util/util.h"
 #include <netdb.h>

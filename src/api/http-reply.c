@@ -1,24 +1,91 @@
 /* Replies: built in the handler's thread, handed to the connection thread
- * that queues them, with the headers dockerd puts on every response. */
+ * that writes them out, with the headers dockerd puts on every response. */
 #include "api/http-internal.h"
 #include "util/log.h"
 #include "util/util.h"
 #include <stdarg.h>
 
-static void common_headers(struct http_server *s, struct MHD_Response *r)
+struct http_response *http_response_new(void)
 {
-        MHD_add_response_header(r, "Api-Version", s->vmax_str);
-        MHD_add_response_header(r, "Docker-Experimental", "false");
-        MHD_add_response_header(r, "Ostype", "linux");
-        MHD_add_response_header(r, "Server", s->server_header);
+        struct http_response *r = xcalloc(1, sizeof(*r));
+
+        r->stream_fd = r->cancel_fd = -1;
+        return r;
 }
 
-void http_response_headers(struct http_request *req, struct MHD_Response *r, unsigned status)
+void http_response_free(struct http_response *r)
+{
+        if (r == NULL)
+                return;
+        http_kvs_clear(&r->headers);
+        free(r->body);
+        http_close_fd(&r->stream_fd);
+        http_close_fd(&r->cancel_fd);
+        free(r);
+}
+
+/* Header values come from handlers, some from client input (container
+ * paths in X-Docker-Container-Path-Stat): a CR or LF would split the
+ * response, so they are dropped. */
+void http_response_add(struct http_response *r, const char *name, const char *value)
+{
+        _cleanup_free_ char *clean = xstrdup(value);
+        size_t o = 0;
+
+        for (const char *p = value; *p; p++)
+                if (*p != '\r' && *p != '\n')
+                        clean[o++] = *p;
+        clean[o] = '\0';
+        http_kvs_add(&r->headers, name, strlen(name), clean, o);
+}
+
+static void common_headers(struct http_server *s, struct http_response *r)
+{
+        http_response_add(r, "Api-Version", s->vmax_str);
+        http_response_add(r, "Docker-Experimental", "false");
+        http_response_add(r, "Ostype", "linux");
+        http_response_add(r, "Server", s->server_header);
+}
+
+void http_response_headers(struct http_request *req, struct http_response *r, unsigned status)
 {
         if (status != 101)
                 common_headers(req->srv, r);
         for (size_t i = 0; i < req->reply_headers.n; i++)
-                MHD_add_response_header(r, req->reply_headers.v[i].key, req->reply_headers.v[i].value);
+                http_response_add(r, req->reply_headers.v[i].key, req->reply_headers.v[i].value);
+}
+
+const char *http_reason(unsigned status)
+{
+        switch (status) {
+        case 100: return "Continue";
+        case 101: return "Switching Protocols";
+        case 200: return "OK";
+        case 201: return "Created";
+        case 204: return "No Content";
+        case 206: return "Partial Content";
+        case 301: return "Moved Permanently";
+        case 302: return "Found";
+        case 304: return "Not Modified";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 406: return "Not Acceptable";
+        case 409: return "Conflict";
+        case 411: return "Length Required";
+        case 412: return "Precondition Failed";
+        case 413: return "Request Entity Too Large";
+        case 415: return "Unsupported Media Type";
+        case 416: return "Requested Range Not Satisfiable";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        default: return "Unknown";
+        }
 }
 
 void http_reply_header(struct http_request *req, const char *name, const char *value)
@@ -26,23 +93,23 @@ void http_reply_header(struct http_request *req, const char *name, const char *v
         http_kvs_add(&req->reply_headers, name, strlen(name), value, strlen(value));
 }
 
-int http_reply_response(struct http_request *req, unsigned status, struct MHD_Response *r)
+int http_reply_response(struct http_request *req, unsigned status, struct http_response *r)
 {
         struct http_server *s = req->srv;
 
         pthread_mutex_lock(&s->lock);
         if (req->replied) {
                 pthread_mutex_unlock(&s->lock);
-                MHD_destroy_response(r);
+                http_response_free(r);
                 berth_warn("api: %s %s: second reply %u ignored", req->method, req->log_url, status);
                 return -EALREADY;
         }
         req->replied = true;
-        /* Nobody will queue it: drop it now, so that a stream's writes
+        /* Nobody will send it: drop it now, so that a stream's writes
          * fail instead of filling a socket nobody reads. */
         if (req->conn_done || s->stopping) {
                 pthread_mutex_unlock(&s->lock);
-                MHD_destroy_response(r);
+                http_response_free(r);
                 return -ECONNRESET;
         }
         req->response = r;
@@ -53,14 +120,14 @@ int http_reply_response(struct http_request *req, unsigned status, struct MHD_Re
 }
 
 /* body is malloc'ed and becomes the response's. */
-static struct MHD_Response *body_response(char *body, size_t len, const char *content_type)
+static struct http_response *body_response(char *body, size_t len, const char *content_type)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        struct http_response *r = http_response_new();
 
-        if (r == NULL)
-                abort();
+        r->body = body;
+        r->len = len;
         if (content_type)
-                MHD_add_response_header(r, "Content-Type", content_type);
+                http_response_add(r, "Content-Type", content_type);
         return r;
 }
 
@@ -107,11 +174,11 @@ static char *error_text(const char *msg, size_t *len)
         return text;
 }
 
-struct MHD_Response *http_error_response(struct http_server *s, const char *msg)
+struct http_response *http_error_response(struct http_server *s, const char *msg)
 {
         size_t len = 0;
         char *text = error_text(msg, &len);
-        struct MHD_Response *r = body_response(text, len, "application/json");
+        struct http_response *r = body_response(text, len, "application/json");
 
         common_headers(s, r);
         return r;
@@ -120,7 +187,7 @@ struct MHD_Response *http_error_response(struct http_server *s, const char *msg)
 static int reply_body(struct http_request *req, unsigned status, const char *content_type,
                       char *body, size_t len)
 {
-        struct MHD_Response *r = body_response(body, len, content_type);
+        struct http_response *r = body_response(body, len, content_type);
 
         http_response_headers(req, r, status);
         return http_reply_response(req, status, r);

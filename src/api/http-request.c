@@ -8,28 +8,9 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
-static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-        (void)kind;
-        http_kvs_add(cls, key, strlen(key), value, value ? strlen(value) : 0);
-        return MHD_YES;
-}
-
-/* Copies of headers and query: libmicrohttpd appends trailers to the same
- * list while a streamed body arrives, so the handler must not walk it. */
-static void request_copy_values(struct http_request *req, struct MHD_Connection *c)
-{
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-        req->client_fd = ci ? ci->connect_fd : -1;
-        MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &req->headers);
-        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &req->query);
-}
-
 static void request_free(struct http_request *req)
 {
-        if (req->response)
-                MHD_destroy_response(req->response);
+        http_response_free(req->response);
         http_close_fd(&req->body_rfd);
         http_close_fd(&req->body_wfd);
         http_close_fd(&req->wake_efd);
@@ -65,22 +46,28 @@ static bool request_link(struct http_request *req)
         return ok;
 }
 
-struct http_request *http_request_new(struct http_server *srv, struct MHD_Connection *c,
-                                      const char *url, const char *method, const char *version)
+struct http_request *http_request_new(struct http_conn *c, struct http_head *h, bool *bad)
 {
         struct http_request *req = xcalloc(1, sizeof(*req));
 
-        req->srv = srv;
+        req->srv = c->srv;
         req->conn = c;
+        req->client_fd = c->fd;
         req->refs = 1;
         req->body_rfd = req->body_wfd = req->hj_fd = -1;
-        req->method = xstrdup(method);
-        req->url = xstrdup(url);
-        req->log_url = quote(url);
-        req->http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
+        req->method = steal_pointer(&h->method);
+        req->url = steal_pointer(&h->target);
+        req->log_url = quote(req->url);
+        req->http11 = h->minor == 1;
+        req->headers = h->headers;
+        h->headers = (struct http_kvs){ 0 };
         req->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         req->cancel_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        request_copy_values(req, c);
+        if (http_decode_target(req->url, &req->path, &req->query) < 0) {
+                *bad = true;
+                request_free(req);
+                return NULL;
+        }
         if (req->wake_efd < 0 || req->cancel_efd < 0 || !request_link(req)) {
                 request_free(req);
                 return NULL;

@@ -1,13 +1,12 @@
-/* The server: its sockets, its libmicrohttpd daemons, and stopping them
- * without leaving a handler or a hijacked connection behind. */
+/* The server: its sockets, a thread accepting on each, a thread per
+ * connection, and stopping them all without leaving a handler or a
+ * hijacked connection behind. */
 #include "api/http-internal.h"
 #include "util/log.h"
 #include "util/util.h"
-#include <stdarg.h>
-
-/* Enough room for large headers (X-Registry-Auth) and for big chunks when
- * streaming tars; the default 32 KiB makes image save crawl. */
-#define CONNECTION_MEMORY (256u * 1024)
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 
 static int server_versions(struct http_server *s, const struct http_server_opts *o,
                            berth_error_t **err)
@@ -18,14 +17,6 @@ static int server_versions(struct http_server *s, const struct http_server_opts 
             http_version_compare(&s->vmin, &s->vmax) > 0)
                 return berth_error(err, EINVAL, "API versions %s to %s", s->vmin_str, s->vmax_str);
         return 0;
-}
-
-/* The server's own copies: the PEM texts must outlive the caller's. */
-static void keep_tls(struct http_server *s, size_t i, const struct http_tls *tls)
-{
-        s->tls[i].cert = xstrdup(tls->cert);
-        s->tls[i].key = xstrdup(tls->key);
-        s->tls[i].ca = xstrdup(tls->ca);
 }
 
 static int listener_socket(struct http_server *s, const struct http_listener *l, berth_error_t **err)
@@ -39,11 +30,10 @@ static int listener_socket(struct http_server *s, const struct http_listener *l,
                 if (l->tls == NULL || !l->tls->cert || !l->tls->key || !l->tls->ca)
                         return berth_fail(err, EINVAL, "tcp://%s: TCP is served only with TLS client certificates",
                                           l->tcp_addr);
-                if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
-                        return berth_fail(err, ENOTSUP, "tcp://%s: this libmicrohttpd has no TLS support", l->tcp_addr);
+                if (http_tls_ctx_new(l->tls, &s->tls[i], err) < 0)
+                        return berth_error_wrap(err, "tcp://%s", l->tcp_addr);
                 if (http_listen_tcp(l->tcp_addr, &fd, err) < 0)
                         return -1;
-                keep_tls(s, i, l->tls);
         } else {
                 if (http_listen_unix(l->unix_path, l->unix_mode, l->unix_chgrp, l->unix_gid, &fd, err) < 0)
                         return -1;
@@ -80,6 +70,14 @@ int http_server_new(const struct http_server_opts *o, struct http_server **out, 
         pthread_cond_init(&s->cond, NULL);
         for (size_t i = 0; i < ARRAY_SIZE(s->listen_fds); i++)
                 s->listen_fds[i] = -1;
+        s->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->stop_efd < 0) {
+                int e = errno;
+                if (o->use_listen_fd)
+                        close(o->listen_fd);
+                http_server_free(s);
+                return berth_error(err, e, "eventfd");
+        }
         s->server_header = xasprintf("Berth/%s (linux)", BERTH_VERSION);
         s->max_body = o->max_body ? o->max_body : HTTP_MAX_BODY_DEFAULT;
         if (server_versions(s, o, err) < 0 || server_sockets(s, o, err) < 0) {
@@ -92,56 +90,91 @@ int http_server_new(const struct http_server_opts *o, struct http_server **out, 
         return 0;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+static bool conn_link(struct http_server *s, struct http_conn *c)
 {
-        char msg[512];
-        size_t n;
+        bool ok;
 
-        (void)cls;
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        n = strlen(msg);
-        while (n > 0 && msg[n - 1] == '\n')
-                msg[--n] = '\0';
-        berth_debug("api: libmicrohttpd: %s", msg);
-}
-
-/* TLS as Go's server does it for dockerd (1.2 and up); the trust list
- * makes libmicrohttpd ask clients for their certificate. */
-static void tls_options(const struct http_tls *tls, struct MHD_OptionItem o[5])
-{
-        static const char priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
-        size_t n = 0;
-
-        if (tls->cert) {
-                o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)tls->cert };
-                o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls->key };
-                o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)tls->ca };
-                o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)priorities };
+        pthread_mutex_lock(&s->lock);
+        ok = !s->stopping;
+        if (ok) {
+                c->next = s->conns;
+                if (s->conns)
+                        s->conns->prev = c;
+                s->conns = c;
+                s->nconns++;
         }
-        o[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+        pthread_mutex_unlock(&s->lock);
+        return ok;
 }
 
-/* Thread per connection, because handlers block for as long as a
- * container runs; poll() rather than select(), because berthd's fds
- * outgrow FD_SETSIZE. */
-static struct MHD_Daemon *daemon_start(struct http_server *s, size_t i, int fd)
+static void conn_start(struct http_server *s, size_t i, int fd)
 {
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_POLL | MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-        struct MHD_OptionItem tls[5];
+        struct http_conn *c = xcalloc(1, sizeof(*c));
+        pthread_attr_t attr;
+        pthread_t t;
+        int r;
 
-        tls_options(&s->tls[i], tls);
-        if (s->tls[i].cert)
-                flags |= MHD_USE_TLS;
-        /* The logger first, or libmicrohttpd complains on stderr. */
-        return MHD_start_daemon(flags, 0, NULL, NULL, http_on_request, s,
-                                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                                MHD_OPTION_LISTEN_SOCKET, fd,
-                                MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-                                MHD_OPTION_CONNECTION_TIMEOUT, 0u,
-                                MHD_OPTION_ARRAY, tls,
-                                MHD_OPTION_END);
+        c->srv = s;
+        c->fd = fd;
+        c->tls_ctx = s->tls[i];
+        if (!conn_link(s, c)) {
+                close(fd);
+                free(c);
+                return;
+        }
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        r = pthread_create(&t, &attr, http_conn_main, c);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                berth_warn("api: cannot start a connection thread: %s", strerror(r));
+                pthread_mutex_lock(&s->lock);
+                if (c->prev)
+                        c->prev->next = c->next;
+                else
+                        s->conns = c->next;
+                if (c->next)
+                        c->next->prev = c->prev;
+                s->nconns--;
+                pthread_mutex_unlock(&s->lock);
+                close(fd);
+                free(c);
+        }
+}
+
+struct acceptor {
+        struct http_server *s;
+        size_t i;
+};
+
+/* Blocking sockets for the connections: each has a thread to block in. */
+static void *accept_main(void *arg)
+{
+        struct acceptor a = *(struct acceptor *)arg;
+        struct http_server *s = a.s;
+        int lfd = s->listen_fds[a.i];
+
+        free(arg);
+        for (;;) {
+                struct pollfd p[2] = { { lfd, POLLIN, 0 }, { s->stop_efd, POLLIN, 0 } };
+                int fd;
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        berth_warn("api: poll: %s", strerror(errno));
+                        return NULL;
+                }
+                if (p[1].revents)
+                        return NULL;
+                fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd < 0) {
+                        /* the client gave up in the backlog, or fds ran out for a moment */
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                                usleep(10000);
+                        continue;
+                }
+                conn_start(s, a.i, fd);
+        }
 }
 
 int http_server_start(struct http_server *s, berth_error_t **err)
@@ -150,12 +183,17 @@ int http_server_start(struct http_server *s, berth_error_t **err)
                 return berth_error(err, EALREADY, "API server already started");
         s->started = true;
         for (size_t i = 0; i < s->nlisten; i++) {
-                int fd = steal_fd(&s->listen_fds[i]); /* MHD's now, even on failure */
-                s->daemons[i] = daemon_start(s, i, fd);
-                if (s->daemons[i] == NULL) {
+                struct acceptor *a = xmalloc(sizeof(*a));
+                int r;
+                a->s = s;
+                a->i = i;
+                r = pthread_create(&s->acceptors[i], NULL, accept_main, a);
+                if (r != 0) {
+                        free(a);
                         http_server_stop(s);
-                        return berth_error(err, 0, "API server: libmicrohttpd would not start");
+                        return berth_error(err, r, "API server: start a thread");
                 }
+                s->nacceptors++;
         }
         return 0;
 }
@@ -170,15 +208,26 @@ static void wait_for_requests(struct http_server *s)
         pthread_mutex_unlock(&s->lock);
 }
 
-/* Before MHD_stop_daemon: it joins connection threads, and those may wait
- * for a handler, a hijack fn or a body reader that only an abort wakes. */
+/* Connection threads may wait for a handler, a hijack fn or a body
+ * reader that only an abort wakes, or for the client's next request,
+ * which only a shutdown of its socket ends. */
 static void abort_requests(struct http_server *s)
 {
         pthread_mutex_lock(&s->lock);
         s->stopping = true;
         for (struct http_request *r = s->live; r; r = r->next)
                 http_request_abort_locked(r);
+        for (struct http_conn *c = s->conns; c; c = c->next)
+                shutdown(c->fd, SHUT_RDWR);
         pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+}
+
+static void wait_for_connections(struct http_server *s)
+{
+        pthread_mutex_lock(&s->lock);
+        while (s->nconns > 0)
+                pthread_cond_wait(&s->cond, &s->lock);
         pthread_mutex_unlock(&s->lock);
 }
 
@@ -187,12 +236,14 @@ void http_server_stop(struct http_server *s)
         if (s == NULL || !s->started || s->stopped)
                 return;
         s->stopped = true;
+        http_wake(s->stop_efd);
+        for (size_t i = 0; i < s->nacceptors; i++)
+                pthread_join(s->acceptors[i], NULL);
+        s->nacceptors = 0;
+        for (size_t i = 0; i < s->nlisten; i++)
+                http_close_fd(&s->listen_fds[i]);
         abort_requests(s);
-        for (size_t i = 0; i < ARRAY_SIZE(s->daemons); i++) {
-                if (s->daemons[i])
-                        MHD_stop_daemon(s->daemons[i]);
-                s->daemons[i] = NULL;
-        }
+        wait_for_connections(s);
         wait_for_requests(s);
         for (size_t i = 0; i < ARRAY_SIZE(s->unix_paths); i++)
                 if (s->unix_paths[i])
@@ -211,10 +262,10 @@ void http_server_free(struct http_server *s)
                 if (!s->started && s->unix_paths[i])
                         unlink(s->unix_paths[i]);
                 free(s->unix_paths[i]);
-                free((char *)s->tls[i].cert);
-                free((char *)s->tls[i].key);
-                free((char *)s->tls[i].ca);
+                http_tls_ctx_free(s->tls[i]);
         }
+        if (s->stop_efd >= 0)
+                close(s->stop_efd);
         for (size_t i = 0; i < s->nroutes; i++) {
                 free(s->routes[i].method);
                 http_segs_free(s->routes[i].segs, s->routes[i].nsegs);

@@ -1,101 +1,32 @@
 /* Streamed responses.  The handler writes into one end of a socketpair;
- * libmicrohttpd's content reader, in the connection thread, blocks on the
- * other end (allowed with a thread per connection) and sends each read as
- * a chunk.  The headers leave before the reader is first called, so the
+ * the connection thread reads the other end and sends each read as a
+ * chunk (http-conn.c relay_stream).  The headers leave first, so the
  * client has them while the handler still waits for its first byte. */
 #include "api/http-internal.h"
 #include "util/util.h"
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
-
-#define STREAM_BLOCK (64 * 1024)
-
-struct stream_reader {
-        int fd;         /* our end of the socketpair */
-        int client_fd;  /* watched for the client going away */
-        int cancel_fd;  /* the request's, dup'ed: the reader outlives it */
-};
 
 struct http_stream {
         int fd;
         struct http_request *req;
 };
 
-static void reader_cancel(struct stream_reader *rd)
+struct http_response *http_stream_response(struct http_request *req, int *fd, bool close_delimited)
 {
-        if (rd->cancel_fd >= 0)
-                http_wake(rd->cancel_fd);
-}
-
-/* A client that is gone ends the response at once, so a handler blocked
- * in a write sees EPIPE; one that only closed its sending side is a
- * cancel, like Go's, and the handler decides. */
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-        struct stream_reader *rd = cls;
-        struct pollfd p[2] = { { rd->fd, POLLIN, 0 }, { rd->client_fd, POLLRDHUP, 0 } };
-
-        (void)pos;
-        for (;;) {
-                if (poll(p, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return MHD_CONTENT_READER_END_WITH_ERROR;
-                }
-                /* What the handler wrote, or its end, first. */
-                if (p[0].revents) {
-                        ssize_t n = recv(rd->fd, buf, max, MSG_DONTWAIT);
-                        if (n > 0)
-                                return n;
-                        if (n == 0)
-                                return MHD_CONTENT_READER_END_OF_STREAM;
-                        if (errno != EAGAIN && errno != EINTR)
-                                return MHD_CONTENT_READER_END_WITH_ERROR;
-                }
-                if (p[1].revents) {
-                        reader_cancel(rd);
-                        if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))
-                                return MHD_CONTENT_READER_END_WITH_ERROR;
-                        p[1].fd = -1;
-                }
-        }
-}
-
-static void stream_reader_free(void *cls)
-{
-        struct stream_reader *rd = cls;
-
-        http_close_fd(&rd->fd);
-        http_close_fd(&rd->cancel_fd);
-        free(rd);
-}
-
-struct MHD_Response *http_stream_response(struct http_request *req, int *fd, bool close_delimited)
-{
-        struct stream_reader *rd;
-        struct MHD_Response *r;
+        struct http_response *r;
         int sv[2];
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return NULL;
         /* The handler's end only writes: reading it gives EOF at once. */
         shutdown(sv[0], SHUT_RD);
-        rd = xcalloc(1, sizeof(*rd));
-        rd->fd = sv[1];
-        rd->client_fd = req->client_fd;
-        rd->cancel_fd = fcntl(req->cancel_efd, F_DUPFD_CLOEXEC, 3);
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, rd,
-                                              stream_reader_free);
-        if (r == NULL) {
-                stream_reader_free(rd);
-                close(sv[0]);
-                errno = ENOMEM;
-                return NULL;
-        }
+        r = http_response_new();
+        r->stream_fd = sv[1];
+        /* the relay outlives the request's own fds */
+        r->cancel_fd = fcntl(req->cancel_efd, F_DUPFD_CLOEXEC, 3);
         /* No chunking: the body ends when the connection closes. */
-        if (close_delimited)
-                MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+        r->close_delimited = close_delimited;
         *fd = sv[0];
         return r;
 }
@@ -104,7 +35,7 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
                       struct http_stream **out)
 {
         struct http_stream *s;
-        struct MHD_Response *r;
+        struct http_response *r;
         int fd = -1, ret;
 
         *out = NULL;
@@ -112,7 +43,7 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
         if (r == NULL)
                 return -errno;
         if (content_type)
-                MHD_add_response_header(r, "Content-Type", content_type);
+                http_response_add(r, "Content-Type", content_type);
         http_response_headers(req, r, status);
         ret = http_reply_response(req, status, r);
         if (ret < 0) {

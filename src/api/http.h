@@ -1,10 +1,13 @@
-/* The HTTP layer berthd serves Docker's Engine API with: libmicrohttpd on
- * unix sockets and TLS-only TCP sockets, routes with {name} segments, the
+/* The HTTP layer berthd serves Docker's Engine API with: HTTP/1.1 on unix
+ * sockets and TLS-only TCP sockets, routes with {name} segments, the
  * /v1.NN version prefix, JSON and error replies with dockerd's headers,
  * chunked streams, and hijacked (101 upgraded) connections for attach and
- * exec.
+ * exec.  Our own server (http-in.c parses, http-conn.c serves), not a
+ * library's: the Engine API needs a small part of HTTP, and
+ * libmicrohttpd, built with GnuTLS, put 2.6 MB of resident libraries into
+ * a daemon that idles for days (bench/README.md).
  *
- * Threads.  libmicrohttpd runs one thread per connection.  Each request's
+ * Threads.  One thread per connection.  Each request's
  * handler runs in a thread of its own, so it may block for as long as it
  * likes (wait, logs -f, pull progress) while the connection thread feeds
  * it the request body and sends what it writes.  The response goes out
@@ -36,8 +39,8 @@ struct http_stream;
 /* TLS on a TCP socket, as dockerd's --tlsverify: PEM texts, not paths.
  * Every client must present a certificate that ca signed for client
  * authentication; a request from any other client is answered 403 and
- * reaches no handler.  (libmicrohttpd asks for the certificate; checking
- * it is ours, in http-conn.c.) */
+ * reaches no handler.  (The handshake asks for the certificate without
+ * requiring it, so a refused client reads a 403; http-tls.c.) */
 struct http_tls {
         const char *cert, *key;         /* the server's certificate chain and key */
         const char *ca;                 /* what client certificates must chain to */
@@ -80,7 +83,7 @@ struct http_server_opts {
 };
 
 int http_server_new(const struct http_server_opts *o, struct http_server **out, berth_error_t **err);
-/* Start serving: the libmicrohttpd threads start accepting. */
+/* Start serving: a thread per socket starts accepting. */
 int http_server_start(struct http_server *s, berth_error_t **err);
 /* Stop accepting, cut every open request (clients see their connection
  * close, handlers see reads and writes fail and the cancel fd fire), then
@@ -184,8 +187,9 @@ unsigned http_status_for_errno(int e);
 /* A chunked response whose headers go out now; the handler writes the
  * body with http_stream_* and ends it with http_stream_close (done for it
  * when it returns).  The body goes out only after the whole request body
- * has arrived (libmicrohttpd's rule): a STREAM_BODY handler reads its body
- * before writing much, or its writes block once ~200 KiB are pending. */
+ * has arrived (the connection thread reads that first): a STREAM_BODY
+ * handler reads its body before writing much, or its writes block once
+ * ~200 KiB are pending. */
 int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
                       struct http_stream **out);
 /* 0, or negative (-EPIPE, -ECONNRESET) once the client has gone away. */

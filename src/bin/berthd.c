@@ -126,19 +126,36 @@ static const char *cgroup_version(void)
 
 /* ---- sockets -------------------------------------------------------------- */
 
+/* A group from /etc/group, as dockerd looks its socket group up (Go's
+ * user.LookupGroup in moby/sys/user reads the file, not NSS); NSS would
+ * also load its modules into a daemon that stays resident for good. */
+static bool etc_group_gid(const char *name, gid_t *gid)
+{
+        _cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
+        struct group gr, *found = NULL;
+        char buf[4096];
+
+        if (f == NULL)
+                return false;
+        while (fgetgrent_r(f, &gr, buf, sizeof(buf), &found) == 0 && found) {
+                if (strcmp(found->gr_name, name) == 0) {
+                        *gid = found->gr_gid;
+                        return true;
+                }
+        }
+        return false;
+}
+
 /* The unix sockets' group: the configured one (which must exist), else
  * "berth" when it exists, else root's. */
 static int socket_group(const struct daemon_config *c, bool *chgrp, gid_t *gid, berth_error_t **err)
 {
         const char *name = c->group ? c->group : DEFAULT_GROUP;
-        struct group gr, *found = NULL;
-        char buf[4096];
         long long num = parse_ll(name);
 
         *chgrp = false;
-        if (getgrnam_r(name, &gr, buf, sizeof(buf), &found) == 0 && found) {
+        if (etc_group_gid(name, gid)) {
                 *chgrp = true;
-                *gid = found->gr_gid;
         } else if (c->group && num >= 0) {
                 *chgrp = true;
                 *gid = (gid_t)num;

@@ -51,6 +51,150 @@ static int count_fds(void)
 
 /* ---- pure parsers ------------------------------------------------------- */
 
+/* ---- request parsing (http-in.c), fed from memory in small pieces ------ */
+
+struct mem_feed {
+        const char *data;
+        size_t len, off, piece;
+};
+
+static ssize_t mem_fill(void *ctx, void *buf, size_t len)
+{
+        struct mem_feed *m = ctx;
+        size_t n = m->len - m->off;
+
+        if (n > m->piece)
+                n = m->piece;
+        if (n > len)
+                n = len;
+        memcpy(buf, m->data + m->off, n);
+        m->off += n;
+        return (ssize_t)n;
+}
+
+/* The body of the one request in text, read in every piece size from 1
+ * byte up: the framing must not care how the bytes arrive. */
+static char *parse_one(const char *text, int *status)
+{
+        char *out = NULL;
+
+        for (size_t piece = 1; piece <= 7; piece++) {
+                struct mem_feed m = { text, strlen(text), 0, piece };
+                struct http_in in;
+                struct http_head h;
+                struct http_body_in b;
+                char buf[3], acc[4096];
+                size_t alen = 0;
+                ssize_t n = 0;
+                int r;
+
+                http_in_init(&in, mem_fill, &m);
+                r = http_read_head(&in, &h, 4096);
+                if (r == 1 && (r = http_body_framing(&h, &b)) == 0) {
+                        while ((n = http_read_body(&in, &b, buf, sizeof(buf))) > 0) {
+                                memcpy(acc + alen, buf, (size_t)n);
+                                alen += (size_t)n;
+                        }
+                        r = (int)n;
+                }
+                if (r == 1 || r == 0) {
+                        acc[alen] = '\0';
+                        if (out)
+                                assert_string_equal(out, acc);
+                        else
+                                out = xstrdup(acc);
+                }
+                if (piece > 1)
+                        assert_int_equal(*status, r);
+                *status = r;
+                http_head_clear(&h);
+                http_in_free(&in);
+        }
+        return out;
+}
+
+static void test_request_parsing(void **state)
+{
+        int st;
+        char *body;
+
+        (void)state;
+        body = parse_one("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", &st);
+        assert_int_equal(st, 0);
+        assert_string_equal(body, "hello");
+        free(body);
+        /* chunk extensions, upper-case hex, trailers */
+        body = parse_one("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "3;name=v\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n", &st);
+        assert_int_equal(st, 0);
+        assert_string_equal(body, "abc0123456789");
+        free(body);
+        /* bare LF line ends, as Go accepts */
+        body = parse_one("GET /x HTTP/1.0\nHost: y\n\n", &st);
+        assert_int_equal(st, 0);
+        free(body);
+        /* request smuggling: both framings, or two different lengths */
+        free(parse_one("POST /x HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("POST /x HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("POST /x HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        /* malformed chunks */
+        free(parse_one("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        /* a body cut short, and a head cut short */
+        free(parse_one("POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", &st));
+        assert_int_equal(st, -ECONNRESET);
+        free(parse_one("GET /x HTTP/1.1\r\nHost", &st));
+        assert_int_equal(st, -ECONNRESET);
+        /* heads: folding, space before the colon, bad versions and targets */
+        free(parse_one("GET /x HTTP/1.1\r\nA: b\r\n c\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("GET /x HTTP/1.1\r\nA : b\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("GET /x HTTP/2.0\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("GET x HTTP/1.1\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("GET /x\x01 HTTP/1.1\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+        free(parse_one("GET /x HTTP/1.1\r\nA: b\x7f\r\n\r\n", &st));
+        assert_int_equal(st, -EPROTO);
+}
+
+static void test_request_targets(void **state)
+{
+        struct http_kvs q = { 0 };
+        char *path = NULL;
+
+        (void)state;
+        assert_int_equal(http_decode_target("/images/a%2Fb/json?x=a+b%2Bc&all&e=&f=%zz", &path, &q), 0);
+        assert_string_equal(path, "/images/a/b/json");
+        assert_string_equal(http_kvs_get(&q, "x", false), "a b+c");
+        assert_string_equal(http_kvs_get(&q, "all", false), "");
+        assert_string_equal(http_kvs_get(&q, "e", false), "");
+        assert_string_equal(http_kvs_get(&q, "f", false), "%zz");
+        free(path);
+        http_kvs_clear(&q);
+        /* '+' is a space only in the query */
+        assert_int_equal(http_decode_target("/a+b", &path, &q), 0);
+        assert_string_equal(path, "/a+b");
+        free(path);
+        /* NUL bytes would cut names short downstream */
+        assert_int_equal(http_decode_target("/a%00b", &path, &q), -EPROTO);
+        assert_int_equal(http_decode_target("/a?x=%00", &path, &q), -EPROTO);
+        assert_int_equal(q.n, 0);
+}
+
 static void test_split_version(void **state)
 {
         struct http_api_version v;
@@ -600,6 +744,120 @@ static int teardown(void **state)
 
 /* ---- requests ----------------------------------------------------------- */
 
+/* Two requests in one write, the second chunked with a trailer: both
+ * answered, in order, on the same connection. */
+static void test_pipelined_and_chunked(void **state)
+{
+        struct fixture *f = *state;
+        char *rest = NULL, *head;
+        size_t rest_len = 0;
+        int fd = dial(f);
+
+        SEND_LIT(fd, "GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "4;x=y\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\nT: 1\r\n\r\n");
+        head = read_head(fd, &rest, &rest_len);
+        assert_non_null(head);
+        assert_has(head, "HTTP/1.1 200 OK\r\n");
+        while (rest_len < 2) {
+                rest = xrealloc(rest, 64);
+                ssize_t k = read_timeout(fd, rest + rest_len, 2 - rest_len, TIMEOUT_MS);
+                assert_true(k > 0);
+                rest_len += (size_t)k;
+        }
+        assert_memory_equal(rest, "OK", 2);
+        /* the second response may have come in the same read */
+        if (rest_len > 2) {
+                assert_memory_equal(rest + 2, "HTTP/1.1 201", 12);
+        } else {
+                free(head);
+                free(rest);
+                head = read_head(fd, &rest, &rest_len);
+                assert_non_null(head);
+                assert_has(head, "HTTP/1.1 201 Created\r\n");
+                assert_has(head, "X-Echo: yes\r\n");
+        }
+        free(head);
+        free(rest);
+        close(fd);
+}
+
+/* Smuggling attempts and broken heads: a plain 400 and the connection
+ * closes, without a handler; the server goes on serving others. */
+static void test_bad_requests(void **state)
+{
+        static const char *const bad[] = {
+                "POST /echo HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nnope\r\n",
+                "GET /x HTTP/1.1\r\nBad Header: v\r\n\r\n",
+                "garbage\r\n\r\n",
+                "GET /a%00b HTTP/1.1\r\n\r\n",
+        };
+        struct fixture *f = *state;
+        struct resp r = { 0 };
+
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                char *out = NULL;
+                size_t len = 0;
+                int fd = dial(f);
+                send_str(fd, bad[i], strlen(bad[i]));
+                read_to_eof(fd, &out, &len);
+                assert_non_null(out);
+                assert_has(out, "HTTP/1.1 400 Bad Request\r\n");
+                assert_has(out, "Connection: close\r\n");
+                free(out);
+                close(fd);
+        }
+        curl_req(f, "GET", "/_ping", NULL, &r);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+}
+
+/* A head beyond the limit is 431, not an ever-growing buffer. */
+static void test_head_too_large(void **state)
+{
+        struct fixture *f = *state;
+        size_t n = 300 * 1024;
+        char *big = xmalloc(n + 64), *out = NULL;
+        size_t len = 0;
+        int fd = dial(f);
+
+        memcpy(big, "GET /_ping HTTP/1.1\r\nX-Big: ", 29);
+        memset(big + 29, 'a', n);
+        memcpy(big + 29 + n, "\r\n\r\n", 4);
+        (void)write_all(fd, big, 29 + n + 4);   /* the server may close before it read all */
+        read_to_eof(fd, &out, &len);
+        assert_non_null(out);
+        assert_has(out, "HTTP/1.1 431 ");
+        free(out);
+        free(big);
+        close(fd);
+}
+
+/* Expect: 100-continue gets its interim answer before the body is sent. */
+static void test_expect_continue(void **state)
+{
+        struct fixture *f = *state;
+        char *rest = NULL, *head;
+        size_t rest_len = 0;
+        int fd = dial(f);
+
+        SEND_LIT(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n");
+        head = read_head(fd, &rest, &rest_len);
+        assert_non_null(head);
+        assert_has(head, "HTTP/1.1 100 Continue\r\n");
+        assert_int_equal(rest_len, 0);
+        free(head);
+        free(rest);
+        SEND_LIT(fd, "{\"b\":2}");
+        head = read_head(fd, &rest, &rest_len);
+        assert_non_null(head);
+        assert_has(head, "HTTP/1.1 201 Created\r\n");
+        free(head);
+        free(rest);
+        close(fd);
+}
+
 static void test_socket_mode(void **state)
 {
         struct fixture *f = *state;
@@ -880,7 +1138,7 @@ static void test_upload_cut_short(void **state)
         close(fd);
         assert_true(sem_wait_ms(&f->reached, TIMEOUT_MS)); /* the first MiB: never */
         assert_int_equal(f->seen, -ECONNRESET);
-        /* libmicrohttpd drops what it buffered of an unfinished body */
+        /* what arrived of an unfinished body reaches the handler, no more */
         assert_true(f->count > 0 && f->count <= 300000);
         free(data);
 }
@@ -1087,6 +1345,8 @@ int main(void)
                 cmocka_unit_test(test_split_version),
                 cmocka_unit_test(test_parse_version_and_bool),
                 cmocka_unit_test(test_patterns),
+                cmocka_unit_test(test_request_parsing),
+                cmocka_unit_test(test_request_targets),
                 cmocka_unit_test_setup_teardown(test_socket_mode, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_live_socket_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_listen_fd, setup, teardown),
@@ -1096,6 +1356,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_json_body, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_body_too_large, setup_small, teardown),
                 cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pipelined_and_chunked, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_head_too_large, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_expect_continue, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_streamed_upload, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upload_cut_short, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upload_refused_early, setup, teardown),
