@@ -226,15 +226,15 @@ static char *response_head(struct http_request *req, unsigned status, const stru
         return head;
 }
 
-static int send_chunk(struct http_conn *c, const char *data, size_t n)
+/* One write per chunk: a chunk in three writes would be three TLS
+ * records, or three segments on TCP. */
+static int send_chunk(struct http_conn *c, const char *data, size_t n, char *frame)
 {
-        char size[32];
-        int k = snprintf(size, sizeof(size), "%zx\r\n", n);
-        int r;
+        int k = snprintf(frame, 32, "%zx\r\n", n);
 
-        if ((r = conn_send(c, size, (size_t)k)) < 0 || (r = conn_send(c, data, n)) < 0)
-                return r;
-        return conn_send(c, "\r\n", 2);
+        memmove(frame + k, data, n);
+        memcpy(frame + k + n, "\r\n", 2);
+        return conn_send(c, frame, (size_t)k + n + 2);
 }
 
 /* What the handler writes into the stream, to the client as it comes.  A
@@ -245,7 +245,9 @@ static bool relay_stream(struct http_request *req, struct http_response *r, bool
 {
         struct http_conn *c = req->conn;
         struct pollfd p[2] = { { r->stream_fd, POLLIN, 0 }, { c->fd, POLLRDHUP, 0 } };
-        _cleanup_free_ char *buf = xmalloc(STREAM_BLOCK);
+        /* room for the chunk's size line before the data and CRLF after */
+        _cleanup_free_ char *frame = xmalloc(32 + STREAM_BLOCK + 2);
+        char *buf = frame + 32;
 
         for (;;) {
                 if (poll(p, 2, -1) < 0) {
@@ -257,7 +259,7 @@ static bool relay_stream(struct http_request *req, struct http_response *r, bool
                 if (p[0].revents) {
                         ssize_t n = recv(r->stream_fd, buf, STREAM_BLOCK, MSG_DONTWAIT);
                         if (n > 0) {
-                                if ((chunked ? send_chunk(c, buf, (size_t)n) : conn_send(c, buf, (size_t)n)) < 0)
+                                if ((chunked ? send_chunk(c, buf, (size_t)n, frame) : conn_send(c, buf, (size_t)n)) < 0)
                                         return false;
                                 continue;
                         }
@@ -321,18 +323,20 @@ static bool send_response(struct http_request *req, unsigned status, struct http
                 keep_alive = false;
         head = response_head(req, status, r, keep_alive);
         berth_debug("api: %s %s: %u", req->method, req->log_url, status);
+        /* a fixed body leaves with its head, in one write */
+        if (r->stream_fd < 0 && !r->upgrade && !head_only && !no_body_status(status) && r->len > 0) {
+                size_t hlen = strlen(head);
+                head = xrealloc(head, hlen + r->len);
+                memcpy(head + hlen, r->body, r->len);
+                return conn_send(c, head, hlen + r->len) == 0 && keep_alive;
+        }
         if (conn_send(c, head, strlen(head)) < 0)
                 return false;
         if (r->upgrade) {
                 hand_over(req);
                 return false;
         }
-        if (head_only || no_body_status(status))
-                ok = true;
-        else if (r->stream_fd >= 0)
-                ok = relay_stream(req, r, chunked);
-        else
-                ok = r->len == 0 || conn_send(c, r->body, r->len) == 0;
+        ok = r->stream_fd < 0 || head_only || no_body_status(status) || relay_stream(req, r, chunked);
         return ok && keep_alive;
 }
 
@@ -424,10 +428,22 @@ static bool serve(struct http_request *req, struct http_body_in *body)
         return ok;
 }
 
-static void conn_unlink(struct http_conn *c)
+/* The server's stop waits until no connection is counted, and may return
+ * then: everything of this one is released first, and its fd is taken
+ * out of the list's reach (stop shuts the listed fds down) before it is
+ * closed, so a reused number is never shut down. */
+static void conn_end(struct http_conn *c)
 {
         struct http_server *s = c->srv;
+        int fd;
 
+        http_tls_session_free(steal_pointer(&c->tls));
+        http_in_free(&c->in);
+        pthread_mutex_lock(&s->lock);
+        fd = c->fd;
+        c->fd = -1;
+        pthread_mutex_unlock(&s->lock);
+        close(fd);
         pthread_mutex_lock(&s->lock);
         if (c->prev)
                 c->prev->next = c->next;
@@ -435,17 +451,10 @@ static void conn_unlink(struct http_conn *c)
                 s->conns = c->next;
         if (c->next)
                 c->next->prev = c->prev;
+        free(c);
         s->nconns--;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
-}
-
-static void conn_free(struct http_conn *c)
-{
-        http_tls_session_free(c->tls);
-        http_in_free(&c->in);
-        close(c->fd);
-        free(c);
 }
 
 void *http_conn_main(void *arg)
@@ -482,7 +491,6 @@ void *http_conn_main(void *arg)
                 request_done(req, more);
                 http_request_unref(req);
         }
-        conn_unlink(c);
-        conn_free(c);
+        conn_end(c);
         return NULL;
 }

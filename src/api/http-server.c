@@ -4,6 +4,8 @@
 #include "api/http-internal.h"
 #include "util/log.h"
 #include "util/util.h"
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -117,6 +119,12 @@ static void conn_start(struct http_server *s, size_t i, int fd)
         c->srv = s;
         c->fd = fd;
         c->tls_ctx = s->tls[i];
+        /* as Go does on every TCP connection: replies are written whole,
+         * and Nagle would hold the last segment for the client's ACK */
+        if (c->tls_ctx) {
+                int one = 1;
+                (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
         if (!conn_link(s, c)) {
                 close(fd);
                 free(c);
@@ -218,7 +226,8 @@ static void abort_requests(struct http_server *s)
         for (struct http_request *r = s->live; r; r = r->next)
                 http_request_abort_locked(r);
         for (struct http_conn *c = s->conns; c; c = c->next)
-                shutdown(c->fd, SHUT_RDWR);
+                if (c->fd >= 0)
+                        shutdown(c->fd, SHUT_RDWR);
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
 }
