@@ -1,0 +1,20 @@
+/* libcurl: what berthd calls for registry pull, push and login; lazy.h
+ * says how a line reads.  Add a function: one line.  curl_easy_setopt and
+ * curl_easy_getinfo are variadic: their stubs are in curl.c. */
+LAZY_VOID(curl_easy_cleanup, (CURL *curl), (curl))
+LAZY_FN(char *, curl_easy_escape, (CURL *handle, const char *string, int length), (handle, string, length))
+LAZY_SYM(curl_easy_getinfo)
+LAZY_FN(CURL *, curl_easy_init, (void), ())
+LAZY_FN(CURLcode, curl_easy_perform, (CURL *curl), (curl))
+LAZY_VOID(curl_easy_reset, (CURL *curl), (curl))
+LAZY_SYM(curl_easy_setopt)
+LAZY_FN(const char *, curl_easy_strerror, (CURLcode code), (code))
+LAZY_VOID(curl_free, (void *p), (p))
+LAZY_FN(time_t, curl_getdate, (const char *p, const time_t *unused), (p, unused))
+LAZY_FN(CURLcode, curl_global_init, (long flags), (flags))
+LAZY_FN(struct curl_slist *, curl_slist_append, (struct curl_slist *list, const char *data), (list, data))
+LAZY_VOID(curl_slist_free_all, (struct curl_slist *list), (list))
+LAZY_FN(CURLU *, curl_url, (void), ())
+LAZY_VOID(curl_url_cleanup, (CURLU *handle), (handle))
+LAZY_FN(CURLUcode, curl_url_get, (CURLU *handle, CURLUPart what, char **part, unsigned int flags), (handle, what, part, flags))
+LAZY_FN(CURLUcode, curl_url_set, (CURLU *handle, CURLUPart what, const char *part, unsigned int flags), (handle, what, part, flags))
