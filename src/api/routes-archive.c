@@ -3,8 +3,8 @@
 #include "api/http.h"
 #include "api/routes.h"
 #include "engine/engine.h"
+#include "util/base64.h"
 #include "util/util.h"
-#include <openssl/evp.h>
 
 /* X-Docker-Container-Path-Stat: the stat as base64 (Go's StdEncoding,
  * padded) of its compact JSON, which the CLI decides with before it
@@ -12,10 +12,8 @@
 static void stat_header(struct http_request *req, json_t *stat)
 {
         _cleanup_free_ char *text = json_dumps(stat, JSON_COMPACT);
-        size_t n = text ? strlen(text) : 0;
-        _cleanup_free_ char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
+        _cleanup_free_ char *b64 = base64_encode(text ? text : "", text ? strlen(text) : 0, false);
 
-        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)(text ? text : ""), (int)n);
         http_reply_header(req, "X-Docker-Container-Path-Stat", b64);
 }
 

@@ -8,6 +8,7 @@
 #include "image/reference.h"
 #include "image/registry.h"
 #include "util/log.h"
+#include "util/base64.h"
 #include "util/util.h"
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -67,46 +68,6 @@ static void registry_opts(struct api *api, struct image_registry_opts *o)
 
 /* ---- X-Registry-Auth ----------------------------------------------------- */
 
-static int b64_value(char ch)
-{
-        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        const char *p = ch ? strchr(alphabet, ch) : NULL;
-
-        /* the URL alphabet (what the docker CLI sends) as well as the standard one */
-        if (ch == '-')
-                return 62;
-        if (ch == '_')
-                return 63;
-        return p ? (int)(p - alphabet) : -1;
-}
-
-/* base64 with or without padding; NULL when s is not base64. */
-static char *b64_decode(const char *s, size_t *len)
-{
-        size_t n = strlen(s), k = 0;
-        char *out = xmalloc(n * 3 / 4 + 4);
-        unsigned bits = 0, acc = 0;
-
-        while (n > 0 && s[n - 1] == '=')
-                n--;
-        for (size_t i = 0; i < n; i++) {
-                int v = b64_value(s[i]);
-                if (v < 0) {
-                        free(out);
-                        return NULL;
-                }
-                acc = acc << 6 | (unsigned)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[k++] = (char)(acc >> bits & 0xff);
-                }
-        }
-        out[k] = '\0';
-        *len = k;
-        return out;
-}
-
 /* The credentials of one request: owned copies, wiped when done. */
 struct request_auth {
         char *user, *pass;
@@ -148,7 +109,7 @@ static void request_auth_from_json(json_t *j, struct request_auth *a)
                 return;
         }
         const char *enc = json_string_value(json_object_get(j, "auth"));
-        _cleanup_free_ char *up = enc && *enc ? b64_decode(enc, &len) : NULL;
+        _cleanup_free_ char *up = enc && *enc ? base64_decode(enc, &len) : NULL;
         char *colon = up ? strchr(up, ':') : NULL;
         if (colon) {
                 a->user = strndup(up, (size_t)(colon - up));
@@ -168,7 +129,7 @@ static int request_auth_parse(struct http_request *req, struct request_auth *a, 
 
         if (h == NULL || *h == '\0')
                 return 0;
-        _cleanup_free_ char *text = b64_decode(h, &len);
+        _cleanup_free_ char *text = base64_decode(h, &len);
         json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
         if (text)
                 explicit_bzero(text, len);

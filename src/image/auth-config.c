@@ -1,5 +1,6 @@
 /* Docker-style config.json credentials.  See auth-config.h. */
 #include "image/auth-config.h"
+#include "util/base64.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -7,7 +8,6 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #define HUB_KEY "https://index.docker.io/v1/"
@@ -167,29 +167,19 @@ static const char *find_key(json_t *auths, const char *host)
 /* base64 of "user:pass" → user, pass. */
 static int decode_auth(const char *b64, char **user, char **pass)
 {
-        size_t n = strlen(b64);
-        _cleanup_free_ unsigned char *out = xmalloc(n + 1);
-        EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-        int len = 0, fin = 0, ok;
+        size_t len = 0;
+        _cleanup_free_ char *out = base64_decode(b64, &len);
 
-        if (ctx == NULL)
-                abort();
-        EVP_DecodeInit(ctx);
-        ok = n <= INT_MAX && EVP_DecodeUpdate(ctx, out, &len, (const unsigned char *)b64, (int)n) >= 0 &&
-             EVP_DecodeFinal(ctx, out + len, &fin) == 1;
-        EVP_ENCODE_CTX_free(ctx);
-        if (!ok)
+        if (out == NULL)
                 return -1;
-        len += fin;
-        out[len] = '\0';
-        char *colon = memchr(out, ':', (size_t)len);
-        if (colon == NULL || strlen((char *)out) != (size_t)len) {
-                explicit_bzero(out, (size_t)len);
+        char *colon = memchr(out, ':', len);
+        if (colon == NULL || strlen(out) != len) {
+                explicit_bzero(out, len);
                 return -1;
         }
-        *user = strndup((char *)out, colon - (char *)out);
+        *user = strndup(out, (size_t)(colon - out));
         *pass = xstrdup(colon + 1);
-        explicit_bzero(out, (size_t)len);
+        explicit_bzero(out, len);
         return *user ? 0 : -1;
 }
 
@@ -255,8 +245,7 @@ int auth_config_set(const char *path, const char *host, const char *user, const 
         remove_entries(auths, host);
         _cleanup_free_ char *up = xasprintf("%s:%s", user, pass);
         size_t n = strlen(up);
-        _cleanup_free_ char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
-        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)up, (int)n);
+        _cleanup_free_ char *b64 = base64_encode(up, n, false);
         explicit_bzero(up, n);
         _cleanup_free_ char *key = auth_config_key(host);
         json_object_set_new(auths, key, json_pack("{s:s}", "auth", b64));

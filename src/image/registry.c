@@ -5,13 +5,13 @@
 #include "image/manifest.h"
 #include "image/registry-private.h"
 #include "image/store.h"
+#include "util/base64.h"
 #include "util/util.h"
 
 #include <ctype.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -538,14 +538,6 @@ static char *registry_message(const struct buf *b)
         return r;
 }
 
-static char *base64(const char *s)
-{
-        size_t n = strlen(s);
-        char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-        return out;
-}
-
 static int fetch_token(struct registry_client *c, const struct registry_challenge *ch, const char *want_scope,
                        berth_error_t **err);
 
@@ -573,7 +565,7 @@ static int authenticate(struct registry_client *c, const char *www_auth, const c
                                            c->host);
                 }
                 _cleanup_free_ char *up = xasprintf("%s:%s", c->username, c->password ? c->password : "");
-                _cleanup_free_ char *b64 = base64(up);
+                _cleanup_free_ char *b64 = base64_encode(up, strlen(up), false);
                 explicit_bzero(up, strlen(up));
                 free_secret(c->auth);
                 free(c->auth_scope);

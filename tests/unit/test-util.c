@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "util/base64.h"
 #include "util/util.h"
 
 static void error_make_and_wrap(void **state)
@@ -82,6 +83,47 @@ static void quoting(void **state)
         assert_string_equal(b + strlen(b) - 4, "\"...");
 }
 
+/* Go's StdEncoding and URLEncoding vectors (RFC 4648 section 10). */
+static void base64_vectors(void **state)
+{
+        static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+        static const char *const coded[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+        const unsigned char bin[] = { 0xfb, 0xff, 0xfe };
+        char *e, *d;
+        size_t n;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+                e = base64_encode(plain[i], strlen(plain[i]), false);
+                assert_string_equal(e, coded[i]);
+                d = base64_decode(e, &n);
+                assert_non_null(d);
+                assert_int_equal(n, strlen(plain[i]));
+                assert_string_equal(d, plain[i]);
+                free(d);
+                free(e);
+        }
+        e = base64_encode(bin, sizeof(bin), false);
+        assert_string_equal(e, "+//+");
+        free(e);
+        e = base64_encode(bin, sizeof(bin), true);
+        assert_string_equal(e, "-__-");
+        d = base64_decode(e, &n);
+        assert_int_equal(n, 3);
+        assert_memory_equal(d, bin, 3);
+        free(d);
+        free(e);
+        /* unpadded input, as some clients send */
+        d = base64_decode("Zm9vYg", &n);
+        assert_string_equal(d, "foob");
+        free(d);
+        /* not base64 */
+        assert_null(base64_decode("Zm9v!", NULL));
+        assert_null(base64_decode("Z", NULL));
+        assert_null(base64_decode("Zg===", NULL));
+        assert_null(base64_decode("Zg=a", NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -90,6 +132,7 @@ int main(void)
                 cmocka_unit_test(files_roundtrip),
                 cmocka_unit_test(parse_numbers),
                 cmocka_unit_test(quoting),
+                cmocka_unit_test(base64_vectors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
