@@ -93,19 +93,15 @@ static void forward_signal(struct cli *c, const char *id, int sig)
 
 /* Wait for the fds, letting the wait request progress when there is one
  * (an exec has none). */
-static int wait_io(struct attach_opts *o, struct curl_waitfd *fds, unsigned n, int timeout_ms,
+static int wait_io(struct attach_opts *o, struct pollfd *fds, unsigned n, int timeout_ms,
                    berth_error_t **err)
 {
-        struct pollfd p[4];
-
         if (o->wait)
                 return cli_async_poll(o->wait, fds, n, timeout_ms, err);
-        for (unsigned i = 0; i < n && i < ARRAY_SIZE(p); i++)
-                p[i] = (struct pollfd){ .fd = fds[i].fd, .events = (short)fds[i].events };
-        if (poll(p, n, timeout_ms) < 0 && errno != EINTR)
+        for (unsigned i = 0; i < n; i++)
+                fds[i].revents = 0;
+        if (poll(fds, n, timeout_ms) < 0 && errno != EINTR)
                 return berth_error(err, errno, "poll");
-        for (unsigned i = 0; i < n && i < ARRAY_SIZE(p); i++)
-                fds[i].revents = p[i].revents;
         return 0;
 }
 
@@ -152,14 +148,14 @@ int attach_run(struct cli *c, struct attach_opts *o, int *status, berth_error_t 
                 fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
         while (!sock_eof) {
-                struct curl_waitfd fds[3] = {
+                struct pollfd fds[3] = {
                         { .fd = fd, .events = 0 },
                         { .fd = 0, .events = 0 },
                         { .fd = sig_pipe[0], .events = POLLIN },
                 };
-                fds[0].events = CURL_WAIT_POLLIN | (in_len > in_off ? CURL_WAIT_POLLOUT : 0);
+                fds[0].events = POLLIN | (in_len > in_off ? POLLOUT : 0);
                 if (!stdin_eof && in_len == in_off)
-                        fds[1].events = CURL_WAIT_POLLIN;
+                        fds[1].events = POLLIN;
                 else
                         fds[1].fd = -1;
                 if (wait_io(o, fds, 3, 1000, err) < 0)

@@ -5,75 +5,13 @@
  * AuthConfig), or "e30=" ({}) when there are none.  Credential helpers
  * (credsStore) are not run: the file is the only store. */
 #include "cli/cli.h"
+#include "util/base64.h"
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <termios.h>
 
 #define INDEX_SERVER "https://index.docker.io/v1/"
-
-static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-char *cli_base64(const void *data, size_t len, bool url)
-{
-        const unsigned char *in = data;
-        const char *abc = url ? b64_url : b64_std;
-        char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-
-        for (size_t i = 0; i < len; i += 3) {
-                unsigned v = (unsigned)in[i] << 16;
-                if (i + 1 < len)
-                        v |= (unsigned)in[i + 1] << 8;
-                if (i + 2 < len)
-                        v |= in[i + 2];
-                *o++ = abc[(v >> 18) & 63];
-                *o++ = abc[(v >> 12) & 63];
-                *o++ = i + 1 < len ? abc[(v >> 6) & 63] : '=';
-                *o++ = i + 2 < len ? abc[v & 63] : '=';
-        }
-        *o = '\0';
-        return out;
-}
-
-static int b64_value(char ch)
-{
-        const char *p;
-
-        if (ch == '-')
-                return 62;
-        if (ch == '_')
-                return 63;
-        p = ch ? strchr(b64_std, ch) : NULL;
-        return p ? (int)(p - b64_std) : -1;
-}
-
-char *cli_unbase64(const char *s, size_t *len)
-{
-        size_t n = strlen(s);
-        char *out = xmalloc(n / 4 * 3 + 4);
-        unsigned v = 0;
-        int bits = 0;
-        size_t o = 0;
-
-        for (size_t i = 0; i < n && s[i] != '='; i++) {
-                int d = b64_value(s[i]);
-                if (d < 0) {
-                        free(out);
-                        return NULL;
-                }
-                v = (v << 6) | (unsigned)d;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[o++] = (char)((v >> bits) & 0xff);
-                }
-        }
-        out[o] = '\0';
-        if (len)
-                *len = o;
-        return out;
-}
 
 static char *config_dir(void)
 {
@@ -192,7 +130,7 @@ static bool entry_credentials(json_t *e, char **user, char **password)
 
         *user = *password = NULL;
         if (auth && *auth) {
-                dec = cli_unbase64(auth, NULL);
+                dec = base64_decode(auth, NULL);
                 colon = dec ? strchr(dec, ':') : NULL;
                 if (colon == NULL)
                         return false;
@@ -238,7 +176,7 @@ char *cli_registry_auth_header(const char *name)
                 return xstrdup("X-Registry-Auth: e30=");
         a = auth_config(user, password, key, json_string_value(json_object_get(e, "identitytoken")));
         text = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        enc = cli_base64(text, strlen(text), true);
+        enc = base64_encode(text, strlen(text), true);
         return xasprintf("X-Registry-Auth: %s", enc);
 }
 
@@ -258,7 +196,7 @@ static int store_credentials(const char *server, const char *user, const char *p
         }
         /* with an identity token the password is not kept */
         pair = xasprintf("%s:%s", user, token && *token ? "" : password);
-        auth = cli_base64(pair, strlen(pair), false);
+        auth = base64_encode(pair, strlen(pair), false);
         entry = json_pack("{s:s}", "auth", auth);
         if (token && *token)
                 json_object_set_new(entry, "identitytoken", json_string(token));

@@ -1,12 +1,33 @@
-/* The CLI's HTTP transport: libcurl over the daemon's unix socket, the
- * /_ping version negotiation docker does on every invocation, and the
- * translation of error responses into docker's wording. */
+/* The CLI's HTTP transport: HTTP/1.1 over the daemon's unix socket (the
+ * wire format is cli-http.c's), one keep-alive connection for the calls
+ * made one after the other, the /_ping version negotiation docker does on
+ * every invocation, and the translation of error responses into docker's
+ * wording.
+ *
+ * Every exchange runs one poll loop: the request goes out (a JSON body,
+ * or a file streamed with Content-Length or chunked) while the response is
+ * read as it comes, so a daemon that answers early (an error before the
+ * upload is all in) is heard instead of deadlocking on a full socket.
+ * Writes use MSG_NOSIGNAL: a daemon that goes away is an error, never a
+ * SIGPIPE.  A kept connection the daemon closed in between is noticed
+ * before it is used, and a request it dropped without a byte of answer is
+ * sent once more on a new connection when it can be replayed. */
 #include "cli/cli.h"
+#include "cli/cli-http.h"
 #include <ctype.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
-#define CLI_URL_BASE "http://api.moby.localhost"
-#define CLI_USER_AGENT "User-Agent: Berth-Client/" BERTH_VERSION " (linux)"
+#define CLI_HTTP_HOST "api.moby.localhost"
+#define CLI_USER_AGENT "Berth-Client/" BERTH_VERSION " (linux)"
+/* The read buffer, and the blocks an upload is sent in. */
+#define CLI_IO_BLOCK 65536
+/* Extra fds cli_async_poll watches besides the connection. */
+#define CLI_POLL_EXTRA_MAX 15
 
 struct buf {
         char *data;
@@ -24,15 +45,10 @@ static void buf_add(struct buf *b, const char *p, size_t n)
         b->data[b->len] = '\0';
 }
 
-static size_t buf_write_cb(char *p, size_t size, size_t n, void *opaque)
-{
-        buf_add(opaque, p, size * n);
-        return size * n;
-}
-
 int cli_init(struct cli *c, const char *host, berth_error_t **err)
 {
         memset(c, 0, sizeof(*c));
+        c->fd = -1;
         if (host == NULL || *host == '\0')
                 host = getenv("BERTH_HOST");
         if (host == NULL || *host == '\0')
@@ -52,19 +68,17 @@ int cli_init(struct cli *c, const char *host, berth_error_t **err)
         } else {
                 return berth_error(err, 0, "invalid host %s: expected unix:///path", host);
         }
-        c->curl = curl_easy_init();
-        if (c->curl == NULL)
-                return berth_error(err, 0, "cannot initialise libcurl");
         return 0;
 }
 
 void cli_fini(struct cli *c)
 {
-        if (c->curl)
-                curl_easy_cleanup(c->curl);
+        if (c->fd >= 0)
+                close(c->fd);
         free(c->host);
         free(c->socket_path);
         memset(c, 0, sizeof(*c));
+        c->fd = -1;
 }
 
 char *cli_versioned(struct cli *c, const char *path)
@@ -126,69 +140,433 @@ int cli_connect_error(struct cli *c, int errnum, berth_error_t **err)
                            c->host);
 }
 
-static int transport_error(struct cli *c, CURL *h, CURLcode rc, berth_error_t **err)
-{
-        long os_errno = 0;
+/* ---- connections ---- */
 
-        if (rc == CURLE_COULDNT_CONNECT) {
-                curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-                return cli_connect_error(c, (int)os_errno, err);
+int cli_connect(struct cli *c, berth_error_t **err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        if (strlen(c->socket_path) >= sizeof(sa.sun_path))
+                return berth_error(err, 0, "socket path too long: %s", c->socket_path);
+        strcpy(sa.sun_path, c->socket_path);
+        for (;;) {
+                _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return berth_error(err, errno, "socket");
+                if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                        return steal_fd(&fd);
+                /* a signal while the daemon's backlog was full: start over */
+                if (errno != EINTR)
+                        return cli_connect_error(c, errno, err);
         }
-        return berth_error(err, 0, "error during connect: %s", curl_easy_strerror(rc));
 }
 
-/* Settings shared by every request on handle h. */
-static struct curl_slist *setup(struct cli *c, CURL *h, const char *method, const char *path,
-                                const char *json_body, const char *const *extra)
+int cli_send_all(int fd, const void *data, size_t len)
 {
-        _cleanup_free_ char *url = NULL;
-        _cleanup_free_ char *vpath = cli_versioned(c, path);
-        struct curl_slist *hdrs = NULL;
+        const char *p = data;
 
-        url = xasprintf(CLI_URL_BASE "%s", vpath);
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
-        hdrs = curl_slist_append(hdrs, CLI_USER_AGENT);
-        /* curl would wait a second for a 100 Continue no daemon sends */
-        hdrs = curl_slist_append(hdrs, "Expect:");
-        if (strcmp(method, "HEAD") == 0) {
-                curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-        } else if (strcmp(method, "GET") != 0) {
-                if (strcmp(method, "POST") != 0)
-                        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-                if (strcmp(method, "POST") == 0 || json_body) {
-                        curl_easy_setopt(h, CURLOPT_POST, 1L);
-                        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json_body ? json_body : "");
-                        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(json_body ? strlen(json_body) : 0));
+        while (len > 0) {
+                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                                return -1;
+                        continue;
                 }
-                if (json_body)
-                        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-                else if (strcmp(method, "POST") == 0)
-                        hdrs = curl_slist_append(hdrs, "Content-Type:");
+                if (n < 0)
+                        return -1;
+                p += n;
+                len -= (size_t)n;
         }
-        for (; extra && *extra; extra++)
-                hdrs = curl_slist_append(hdrs, *extra);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-        return hdrs;
+        return 0;
 }
 
-static size_t ping_header_cb(char *p, size_t size, size_t n, void *opaque)
+/* Whether a kept connection is still good: a daemon that closed it (or,
+ * wrongly, sent something unasked) made it readable. */
+static bool conn_idle(int fd)
 {
-        struct cli *c = opaque;
-        size_t len = size * n;
-        static const char key[] = "api-version:";
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int n;
 
-        if (len > sizeof(key) - 1 && strncasecmp(p, key, sizeof(key) - 1) == 0) {
-                size_t i = sizeof(key) - 1, j = 0;
-                while (i < len && (p[i] == ' ' || p[i] == '\t'))
-                        i++;
-                while (i < len && p[i] != '\r' && p[i] != '\n' && j < sizeof(c->daemon_api) - 1)
-                        c->daemon_api[j++] = p[i++];
-                c->daemon_api[j] = '\0';
+        do
+                n = poll(&pfd, 1, 0);
+        while (n < 0 && errno == EINTR);
+        return n == 0;
+}
+
+/* ---- one exchange: a request out, its response in ---- */
+
+struct cli_xfer {
+        int fd;
+        bool reused;                    /* fd carried an earlier exchange */
+        struct http_parser p;
+
+        /* the request: its head (a JSON body included), then an upload */
+        char *head;
+        size_t head_len;
+        FILE *upload;
+        long long upload_left;          /* of a sized upload */
+        bool chunked, upload_read, upload_eof;
+        int phase;                      /* what out holds: 0 head, 1 upload, 2 nothing */
+        const char *out;
+        size_t out_len, out_off;
+        char *blk;                      /* an upload block, room for the chunk framing */
+        bool sending;
+        bool send_broken;               /* the daemon stopped reading */
+
+        /* the response */
+        char *rbuf;
+        cli_sink_fn sink;
+        void *opaque;
+        const char *capture;
+        char *captured;
+        struct buf body;                /* unless the sink takes it */
+        bool sink_failed, leftover, eof, done, failed;
+        berth_error_t *error;           /* an async exchange's, for finish */
+};
+
+static int on_field(void *opaque, const char *name, size_t nlen, const char *value, size_t vlen,
+                    berth_error_t **err)
+{
+        struct cli_xfer *x = opaque;
+
+        (void)err;
+        if (x->capture && strlen(x->capture) == nlen && strncasecmp(name, x->capture, nlen) == 0) {
+                free(x->captured);
+                x->captured = xasprintf("%.*s", (int)vlen, value);
         }
-        return len;
+        return 0;
+}
+
+static int on_data(void *opaque, const char *data, size_t len, berth_error_t **err)
+{
+        struct cli_xfer *x = opaque;
+
+        if (x->sink == NULL || x->p.status >= 400) {
+                buf_add(&x->body, data, len);
+                return 0;
+        }
+        if (x->sink(x->opaque, data, len, err) < 0) {
+                x->sink_failed = true;
+                if (err && *err == NULL)
+                        berth_error(err, 0, "the response was refused");
+                return -1;
+        }
+        return 0;
+}
+
+static void xfer_free(struct cli_xfer *x)
+{
+        if (x == NULL)
+                return;
+        if (x->fd >= 0)
+                close(x->fd);
+        free(x->head);
+        free(x->blk);
+        free(x->rbuf);
+        free(x->captured);
+        free(x->body.data);
+        berth_error_free(&x->error);
+        free(x);
+}
+
+/* The request as r asks for it, ready to send on c's API version. */
+static struct cli_xfer *xfer_new(struct cli *c, const struct cli_req *r, berth_error_t **err)
+{
+        struct cli_xfer *x = xcalloc(1, sizeof(*x));
+        _cleanup_free_ char *target = cli_versioned(c, r->path);
+        size_t json_len = 0;
+        bool bodyless = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+        struct http_request_head h = {
+                .method = r->method, .target = target, .host = CLI_HTTP_HOST,
+                .user_agent = CLI_USER_AGENT, .content_length = HTTP_NO_BODY, .headers = r->headers,
+        };
+
+        x->fd = -1;
+        if (r->upload) {
+                x->upload = r->upload;
+                x->upload_left = r->upload_size;
+                x->chunked = r->upload_size < 0;
+                h.content_length = x->chunked ? HTTP_CHUNKED : r->upload_size;
+                h.content_type = r->content_type;
+                x->blk = xmalloc(CLI_IO_BLOCK + 32);
+        } else if (r->json_body && !bodyless) {
+                json_len = strlen(r->json_body);
+                h.content_length = (long long)json_len;
+                h.content_type = r->content_type ? r->content_type : "application/json";
+        } else if (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+                   strcmp(r->method, "PATCH") == 0) {
+                /* an empty body, said so (and no Content-Type), as docker's
+                 * client sends a bodyless POST */
+                h.content_length = 0;
+        }
+        x->head = http_request_format(&h, &x->head_len, err);
+        if (x->head == NULL) {
+                xfer_free(x);
+                return NULL;
+        }
+        if (json_len > 0) {
+                /* one write for the whole of a small request */
+                x->head = xrealloc(x->head, x->head_len + json_len + 1);
+                memcpy(x->head + x->head_len, r->json_body, json_len + 1);
+                x->head_len += json_len;
+        }
+        x->out = x->head;
+        x->out_len = x->head_len;
+        x->sending = true;
+        x->rbuf = xmalloc(CLI_IO_BLOCK);
+        x->sink = r->sink;
+        x->opaque = r->opaque;
+        x->capture = r->capture;
+        http_parser_init(&x->p, strcmp(r->method, "HEAD") == 0);
+        x->p.on_field = on_field;
+        x->p.on_data = on_data;
+        x->p.opaque = x;
+        return x;
+}
+
+/* The next bytes to send once out is all sent. */
+static int xfer_refill(struct cli_xfer *x, berth_error_t **err)
+{
+        x->out_off = x->out_len = 0;
+        if (x->phase == 0)
+                x->phase = x->upload ? 1 : 2;
+        if (x->phase == 1 && !x->chunked) {
+                size_t want = x->upload_left < CLI_IO_BLOCK ? (size_t)x->upload_left : CLI_IO_BLOCK, n;
+                if (want == 0) {
+                        x->phase = 2;
+                } else {
+                        n = fread(x->blk, 1, want, x->upload);
+                        x->upload_read = true;  /* from now on, never replayed */
+                        if (n == 0) {
+                                if (ferror(x->upload))
+                                        return berth_error(err, errno, "read the request body");
+                                return berth_error(err, 0, "the request body ended %lld bytes short",
+                                                   x->upload_left);
+                        }
+                        x->upload_left -= (long long)n;
+                        x->out = x->blk;
+                        x->out_len = n;
+                }
+        } else if (x->phase == 1 && x->upload_eof) {
+                x->phase = 2;
+        } else if (x->phase == 1) {
+                /* chunk framing around the block: "<hex>\r\n" before, CRLF after */
+                char *data = x->blk + 24, hdr[24];
+                size_t n = fread(data, 1, CLI_IO_BLOCK, x->upload), hlen;
+                x->upload_read = true;
+                if (n == 0 && ferror(x->upload))
+                        return berth_error(err, errno, "read the request body");
+                if (n == 0) {
+                        x->upload_eof = true;
+                        x->out = "0\r\n\r\n";
+                        x->out_len = 5;
+                } else {
+                        hlen = http_chunk_header(hdr, n);
+                        memcpy(data - hlen, hdr, hlen);
+                        memcpy(data + n, "\r\n", 2);
+                        x->out = data - hlen;
+                        x->out_len = hlen + n + 2;
+                }
+        }
+        if (x->phase == 2)
+                x->sending = false;
+        return 0;
+}
+
+static int xfer_write(struct cli_xfer *x, berth_error_t **err)
+{
+        ssize_t n;
+
+        if (x->out_off == x->out_len && xfer_refill(x, err) < 0)
+                return -1;
+        if (!x->sending)
+                return 0;
+        n = send(x->fd, x->out + x->out_off, x->out_len - x->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                        return 0;
+                if (errno == EPIPE || errno == ECONNRESET) {
+                        /* the daemon is not reading any more: what it
+                         * answered, if anything, says why */
+                        x->sending = false;
+                        x->send_broken = true;
+                        return 0;
+                }
+                return berth_error(err, errno, "error during connect: write to the daemon");
+        }
+        x->out_off += (size_t)n;
+        if (x->out_off == x->out_len)
+                return xfer_refill(x, err);
+        return 0;
+}
+
+static int xfer_read(struct cli_xfer *x, berth_error_t **err)
+{
+        ssize_t n = read(x->fd, x->rbuf, CLI_IO_BLOCK);
+        size_t off = 0;
+
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+                return 0;
+        if (n < 0 && errno != ECONNRESET)
+                return berth_error(err, errno, "error during connect: read from the daemon");
+        if (n <= 0) {
+                /* a reset after the daemon sent its all is an end too */
+                x->eof = true;
+                if (http_parse_eof(&x->p, err) < 0)
+                        return berth_error_wrap(err, "error during connect");
+                x->done = true;
+                return 0;
+        }
+        while (off < (size_t)n) {
+                ssize_t used = http_parse(&x->p, x->rbuf + off, (size_t)n - off, err);
+                if (used < 0)
+                        return x->sink_failed ? -1 : berth_error_wrap(err, "error during connect");
+                off += (size_t)used;
+                if (http_parser_done(&x->p)) {
+                        x->done = true;
+                        /* bytes nobody asked for: the connection is not
+                         * in a state to carry another request */
+                        x->leftover = off < (size_t)n;
+                        break;
+                }
+                if (used == 0)
+                        break;
+        }
+        return 0;
+}
+
+/* One round: wait up to timeout_ms for the connection (unless the
+ * exchange is over) and the extra fds, whose revents are filled, then move
+ * what can move.  A failed exchange has x->failed set. */
+static int xfer_step(struct cli_xfer *x, struct pollfd *extra, unsigned n, int timeout_ms, berth_error_t **err)
+{
+        struct pollfd pfd[1 + CLI_POLL_EXTRA_MAX];
+        unsigned np = 0, first;
+        bool active = x && !x->done;
+        short re = 0;
+
+        if (n > CLI_POLL_EXTRA_MAX)
+                return berth_error(err, 0, "poll: too many fds");
+        if (active)
+                pfd[np++] = (struct pollfd){ .fd = x->fd, .events = POLLIN | (x->sending ? POLLOUT : 0) };
+        first = np;
+        for (unsigned i = 0; i < n; i++) {
+                extra[i].revents = 0;
+                pfd[np++] = (struct pollfd){ .fd = extra[i].fd, .events = extra[i].events };
+        }
+        if (poll(pfd, np, timeout_ms) < 0) {
+                if (errno == EINTR)
+                        return 0;
+                return berth_error(err, errno, "poll");
+        }
+        for (unsigned i = 0; i < n; i++)
+                extra[i].revents = pfd[first + i].revents;
+        if (!active)
+                return 0;
+        re = pfd[0].revents;
+        if ((re & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) && xfer_read(x, err) < 0) {
+                x->failed = true;
+                return -1;
+        }
+        if (!x->done && x->sending && (re & (POLLOUT | POLLERR)) && xfer_write(x, err) < 0) {
+                x->failed = true;
+                return -1;
+        }
+        return 0;
+}
+
+/* Whether the exchange failed the way a closed kept connection fails:
+ * not a byte came back and the request can be sent again. */
+static bool xfer_replayable(const struct cli_xfer *x)
+{
+        return x->reused && x->p.received == 0 && !x->upload_read && !x->sink_failed;
+}
+
+/* The response of a finished exchange into resp (the body moves). */
+static void xfer_response(struct cli_xfer *x, struct cli_response *resp)
+{
+        resp->status = x->p.status;
+        if (x->body.data == NULL)
+                buf_add(&x->body, "", 0);
+        resp->body = steal_pointer(&x->body.data);
+        resp->len = x->body.len;
+        x->body.len = x->body.cap = 0;
+}
+
+/* One request on c's keep-alive connection (a new one when there is none
+ * or it went stale), the response into resp.  Only transport failures
+ * (and a sink's) are errors. */
+static int perform(struct cli *c, struct cli_req *r, struct cli_response *resp, berth_error_t **err)
+{
+        memset(resp, 0, sizeof(*resp));
+        for (int attempt = 0;; attempt++) {
+                struct cli_xfer *x = xfer_new(c, r, err);
+                int ret;
+
+                if (x == NULL)
+                        return -1;
+                x->fd = steal_fd(&c->fd);
+                if (x->fd >= 0 && !conn_idle(x->fd)) {
+                        close(x->fd);
+                        x->fd = -1;
+                }
+                x->reused = x->fd >= 0;
+                if (x->fd < 0) {
+                        x->fd = cli_connect(c, err);
+                        if (x->fd < 0) {
+                                xfer_free(x);
+                                return -1;
+                        }
+                }
+                while (!x->done && !x->failed)
+                        if (xfer_step(x, NULL, 0, -1, err) < 0 && !x->failed)
+                                x->failed = true;
+                if (x->failed) {
+                        if (attempt == 0 && xfer_replayable(x)) {
+                                berth_error_free(err);
+                                xfer_free(x);
+                                continue;
+                        }
+                        xfer_free(x);
+                        return -1;
+                }
+                if (r->capture) {
+                        free(r->captured);
+                        r->captured = steal_pointer(&x->captured);
+                }
+                xfer_response(x, resp);
+                /* kept for the next call when the response said it may be
+                 * and nothing is left half-sent or half-read */
+                if (x->p.keep_alive && !x->leftover && !x->eof && !x->sending && !x->send_broken)
+                        c->fd = steal_fd(&x->fd);
+                ret = 0;
+                xfer_free(x);
+                return ret;
+        }
+}
+
+static int ensure_ping(struct cli *c, berth_error_t **err)
+{
+        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
+                return -1;
+        return 0;
+}
+
+static int ping_once(struct cli *c, const char *method, long *status, berth_error_t **err)
+{
+        _cleanup_response_ struct cli_response resp = { 0 };
+        struct cli_req r = { .method = method, .path = "/_ping", .capture = "Api-Version" };
+
+        if (perform(c, &r, &resp, err) < 0)
+                return -1;
+        *status = resp.status;
+        if (r.captured)
+                snprintf(c->daemon_api, sizeof(c->daemon_api), "%s", r.captured);
+        free(r.captured);
+        return 0;
 }
 
 static bool parse_api(const char *v, long *major, long *minor)
@@ -201,27 +579,6 @@ static bool parse_api(const char *v, long *major, long *minor)
         v = end + 1;
         *minor = strtol(v, &end, 10);
         return end != v && *end == '\0';
-}
-
-static int ping_once(struct cli *c, const char *method, long *status, berth_error_t **err)
-{
-        struct curl_slist *hdrs;
-        struct buf body = { 0 };
-        CURLcode rc;
-
-        curl_easy_reset(c->curl);
-        hdrs = setup(c, c->curl, method, "/_ping", NULL, NULL);
-        curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, ping_header_cb);
-        curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, c);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
-        rc = curl_easy_perform(c->curl);
-        curl_slist_free_all(hdrs);
-        free(body.data);
-        if (rc != CURLE_OK)
-                return transport_error(c, c->curl, rc, err);
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
-        return 0;
 }
 
 int cli_ping(struct cli *c, berth_error_t **err)
@@ -270,75 +627,22 @@ int cli_daemon_error(const struct cli_response *resp, berth_error_t **err)
 int cli_call(struct cli *c, const char *method, const char *path, const char *json_body,
              struct cli_response *resp, berth_error_t **err)
 {
-        struct curl_slist *hdrs;
-        struct buf body = { 0 };
-        CURLcode rc;
+        struct cli_req r = { .method = method, .path = path, .json_body = json_body };
 
         memset(resp, 0, sizeof(*resp));
-        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
+        if (ensure_ping(c, err) < 0)
                 return -1;
-        curl_easy_reset(c->curl);
-        hdrs = setup(c, c->curl, method, path, json_body, NULL);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
-        rc = curl_easy_perform(c->curl);
-        curl_slist_free_all(hdrs);
-        if (rc != CURLE_OK) {
-                free(body.data);
-                return transport_error(c, c->curl, rc, err);
-        }
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (body.data == NULL)
-                buf_add(&body, "", 0);
-        resp->body = body.data;
-        resp->len = body.len;
-        return 0;
-}
-
-static size_t file_read_cb(char *buf, size_t size, size_t n, void *data)
-{
-        return fread(buf, size, n, data);
+        return perform(c, &r, resp, err);
 }
 
 int cli_call_upload(struct cli *c, const char *path, const char *content_type, FILE *body, long long size,
                     struct cli_response *resp, berth_error_t **err)
 {
-        _cleanup_free_ char *ct = xasprintf("Content-Type: %s", content_type);
-        const char *extra[] = { ct, NULL };
-        struct curl_slist *hdrs;
-        struct buf out = { 0 };
-        CURLcode rc;
-
-        memset(resp, 0, sizeof(*resp));
-        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
-                return -1;
-        curl_easy_reset(c->curl);
-        hdrs = setup(c, c->curl, "PUT", path, NULL, extra);
         /* a streamed POST body: the file is never held in memory */
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, "POST");
-        curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, file_read_cb);
-        curl_easy_setopt(c->curl, CURLOPT_READDATA, body);
-        curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &out);
-        rc = curl_easy_perform(c->curl);
-        curl_slist_free_all(hdrs);
-        if (rc != CURLE_OK) {
-                free(out.data);
-                return transport_error(c, c->curl, rc, err);
-        }
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (out.data == NULL)
-                buf_add(&out, "", 0);
-        resp->body = out.data;
-        resp->len = out.len;
-        if (resp->status >= 400) {
-                int ret = cli_daemon_error(resp, err);
-                cli_response_free(resp);
-                return ret;
-        }
-        return 0;
+        struct cli_req r = { .method = "POST", .path = path, .upload = body, .upload_size = size,
+                             .content_type = content_type };
+
+        return cli_request_ok(c, &r, resp, err);
 }
 
 int cli_call_ok(struct cli *c, const char *method, const char *path, const char *json_body,
@@ -368,284 +672,106 @@ int cli_call_json(struct cli *c, const char *method, const char *path, const cha
         return 0;
 }
 
-struct stream_ctx {
-        CURL *h;
-        cli_sink_fn sink;
-        void *opaque;
-        struct buf errbody;
-        berth_error_t *err;
-        long status;
-};
-
-static size_t stream_write_cb(char *p, size_t size, size_t n, void *opaque)
-{
-        struct stream_ctx *s = opaque;
-        size_t len = size * n;
-
-        if (s->status == 0)
-                curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->status);
-        if (s->status >= 400) {
-                buf_add(&s->errbody, p, len);
-                return len;
-        }
-        if (s->sink(s->opaque, p, len, &s->err) < 0)
-                return 0;       /* aborts the transfer */
-        return len;
-}
-
 int cli_call_stream(struct cli *c, const char *method, const char *path,
                     const char *const *headers, cli_sink_fn sink, void *opaque,
                     berth_error_t **err)
 {
-        struct stream_ctx s = { .h = c->curl, .sink = sink, .opaque = opaque };
-        struct curl_slist *hdrs;
-        CURLcode rc;
+        _cleanup_response_ struct cli_response resp = { 0 };
+        struct cli_req r = { .method = method, .path = path, .headers = headers, .sink = sink,
+                             .opaque = opaque };
 
-        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
-                return -1;
-        curl_easy_reset(c->curl);
-        hdrs = setup(c, c->curl, method, path, NULL, headers);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, stream_write_cb);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &s);
-        rc = curl_easy_perform(c->curl);
-        curl_slist_free_all(hdrs);
-        if (s.err) {
-                free(s.errbody.data);
-                berth_error_free(err);
-                *err = s.err;
-                return -1;
-        }
-        if (rc != CURLE_OK) {
-                free(s.errbody.data);
-                return transport_error(c, c->curl, rc, err);
-        }
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &s.status);
-        if (s.status >= 400) {
-                struct cli_response resp = { .status = s.status, .body = s.errbody.data,
-                                             .len = s.errbody.len };
-                int ret = cli_daemon_error(&resp, err);
-                free(s.errbody.data);
-                return ret;
-        }
-        free(s.errbody.data);
-        return 0;
+        return cli_request_ok(c, &r, &resp, err);
 }
 
-static size_t async_header_cb(char *p, size_t size, size_t n, void *opaque)
-{
-        struct cli_async *a = opaque;
-        size_t len = size * n;
-
-        /* the blank line closes the headers; a 1xx interim answer would
-         * too, but the API sends none for these requests */
-        if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n'))
-                a->headers_done = true;
-        return len;
-}
-
-static size_t async_write_cb(char *p, size_t size, size_t n, void *opaque)
-{
-        struct cli_async *a = opaque;
-        struct buf b = { a->body, a->len, a->cap };
-
-        buf_add(&b, p, size * n);
-        a->body = b.data;
-        a->len = b.len;
-        a->cap = b.cap;
-        return size * n;
-}
-
-static void async_check_done(struct cli_async *a)
-{
-        CURLMsg *m;
-        int left;
-
-        while ((m = curl_multi_info_read(a->multi, &left)) != NULL) {
-                if (m->msg == CURLMSG_DONE) {
-                        a->done = true;
-                        a->result = m->data.result;
-                }
-        }
-}
+/* ---- the request left running (the wait of run and attach) ---- */
 
 int cli_async_start(struct cli *c, struct cli_async *a, const char *method, const char *path,
                     berth_error_t **err)
 {
-        int running;
+        struct cli_req r = { .method = method, .path = path };
+        struct cli_xfer *x;
 
         memset(a, 0, sizeof(*a));
         a->c = c;
-        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
+        if (ensure_ping(c, err) < 0)
                 return -1;
-        a->easy = curl_easy_init();
-        a->multi = curl_multi_init();
-        if (a->easy == NULL || a->multi == NULL)
-                return berth_error(err, 0, "cannot initialise libcurl");
-        a->headers = setup(c, a->easy, method, path, NULL, NULL);
-        curl_easy_setopt(a->easy, CURLOPT_HEADERFUNCTION, async_header_cb);
-        curl_easy_setopt(a->easy, CURLOPT_HEADERDATA, a);
-        curl_easy_setopt(a->easy, CURLOPT_WRITEFUNCTION, async_write_cb);
-        curl_easy_setopt(a->easy, CURLOPT_WRITEDATA, a);
-        curl_multi_add_handle(a->multi, a->easy);
-        while (!a->headers_done && !a->done) {
-                curl_multi_perform(a->multi, &running);
-                async_check_done(a);
-                if (a->headers_done || a->done)
-                        break;
-                curl_multi_poll(a->multi, NULL, 0, 1000, NULL);
+        x = xfer_new(c, &r, err);
+        if (x == NULL)
+                return -1;
+        a->x = x;
+        /* a connection of its own: the plain calls go on meanwhile */
+        x->fd = cli_connect(c, err);
+        if (x->fd < 0)
+                return -1;
+        while (!x->p.headers_done && !x->done) {
+                if (xfer_step(x, NULL, 0, -1, err) < 0) {
+                        a->done = true;
+                        return -1;
+                }
         }
-        if (a->done && a->result != CURLE_OK)
-                return transport_error(c, a->easy, a->result, err);
+        a->headers_done = true;
+        a->done = x->done;
         return 0;
 }
 
-int cli_async_poll(struct cli_async *a, struct curl_waitfd *extra, unsigned n, int timeout_ms,
+int cli_async_poll(struct cli_async *a, struct pollfd *extra, unsigned n, int timeout_ms,
                    berth_error_t **err)
 {
-        int running;
-        CURLMcode mc;
+        struct cli_xfer *x = a->x;
 
-        for (unsigned i = 0; i < n; i++)
-                extra[i].revents = 0;
-        if (!a->done) {
-                curl_multi_perform(a->multi, &running);
-                async_check_done(a);
+        if (xfer_step(x && !x->failed ? x : NULL, extra, n, timeout_ms, err) < 0) {
+                if (x == NULL || !x->failed)
+                        return -1;      /* poll itself failed */
+                /* the exchange failed: finish says so */
+                berth_error_free(&x->error);
+                if (err) {
+                        x->error = steal_pointer(err);
+                }
+                x->done = true;
         }
-        mc = curl_multi_poll(a->multi, extra, n, timeout_ms, NULL);
-        if (mc != CURLM_OK)
-                return berth_error(err, 0, "poll: %s", curl_multi_strerror(mc));
-        if (!a->done) {
-                curl_multi_perform(a->multi, &running);
-                async_check_done(a);
-        }
+        if (x)
+                a->done = x->done;
         return 0;
 }
 
 int cli_async_finish(struct cli_async *a, struct cli_response *resp, berth_error_t **err)
 {
+        struct cli_xfer *x = a->x;
+
         memset(resp, 0, sizeof(*resp));
-        while (!a->done) {
-                if (cli_async_poll(a, NULL, 0, 1000, err) < 0)
+        if (x == NULL)
+                return berth_error(err, 0, "no request in progress");
+        while (!x->done) {
+                if (cli_async_poll(a, NULL, 0, -1, err) < 0)
                         return -1;
         }
-        if (a->result != CURLE_OK)
-                return transport_error(a->c, a->easy, a->result, err);
-        curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &resp->status);
-        resp->body = a->body ? a->body : xstrdup("");
-        resp->len = a->len;
-        a->body = NULL;
-        a->len = a->cap = 0;
+        if (x->failed) {
+                if (x->error) {
+                        berth_error_free(err);
+                        if (err)
+                                *err = steal_pointer(&x->error);
+                        return -1;
+                }
+                return berth_error(err, 0, "error during connect: the request failed");
+        }
+        xfer_response(x, resp);
         return 0;
 }
 
 void cli_async_free(struct cli_async *a)
 {
-        if (a->multi && a->easy)
-                curl_multi_remove_handle(a->multi, a->easy);
-        if (a->easy)
-                curl_easy_cleanup(a->easy);
-        if (a->multi)
-                curl_multi_cleanup(a->multi);
-        curl_slist_free_all(a->headers);
-        free(a->body);
+        xfer_free(a->x);
         memset(a, 0, sizeof(*a));
 }
 
-struct req_ctx {
-        CURL *h;
-        struct cli_req *r;
-        struct buf body;        /* the response, or an error response */
-        berth_error_t *err;     /* the sink's */
-        long status;
-};
-
-static size_t req_write_cb(char *p, size_t size, size_t n, void *opaque)
-{
-        struct req_ctx *x = opaque;
-        size_t len = size * n;
-
-        if (x->status == 0)
-                curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
-        if (x->r->sink == NULL || x->status >= 400) {
-                buf_add(&x->body, p, len);
-                return len;
-        }
-        if (x->r->sink(x->r->opaque, p, len, &x->err) < 0)
-                return 0;       /* aborts the transfer */
-        return len;
-}
-
-static size_t req_header_cb(char *p, size_t size, size_t n, void *opaque)
-{
-        struct req_ctx *x = opaque;
-        size_t len = size * n, nlen = strlen(x->r->capture);
-
-        if (len > nlen && strncasecmp(p, x->r->capture, nlen) == 0 && p[nlen] == ':') {
-                size_t i = nlen + 1, end = len;
-                while (i < len && (p[i] == ' ' || p[i] == '\t'))
-                        i++;
-                while (end > i && (p[end - 1] == '\r' || p[end - 1] == '\n' || p[end - 1] == ' '))
-                        end--;
-                free(x->r->captured);
-                x->r->captured = xasprintf("%.*s", (int)(end - i), p + i);
-        }
-        return len;
-}
+/* ---- the general request ---- */
 
 int cli_request(struct cli *c, struct cli_req *r, struct cli_response *resp, berth_error_t **err)
 {
-        struct req_ctx x = { .h = c->curl, .r = r };
-        _cleanup_free_ char *ct = r->content_type ? xasprintf("Content-Type: %s", r->content_type) : NULL;
-        const char *extra[16];
-        size_t n = 0;
-        struct curl_slist *hdrs;
-        CURLcode rc;
-
         memset(resp, 0, sizeof(*resp));
-        for (const char *const *h = r->headers; h && *h && n < ARRAY_SIZE(extra) - 2; h++)
-                extra[n++] = *h;
-        if (ct)
-                extra[n++] = ct;
-        extra[n] = NULL;
-        if (c->api_version[0] == '\0' && cli_ping(c, err) < 0)
+        if (ensure_ping(c, err) < 0)
                 return -1;
-        curl_easy_reset(c->curl);
-        /* an upload is set up as a PUT (no POSTFIELDS), then given its
-         * real method */
-        hdrs = setup(c, c->curl, r->upload ? "PUT" : r->method, r->path, r->json_body, extra);
-        if (r->upload) {
-                /* streamed (chunked when the size is unknown), never held
-                 * in memory: docker uploads archives the same way */
-                curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, r->method);
-                curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
-                curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, file_read_cb);
-                curl_easy_setopt(c->curl, CURLOPT_READDATA, r->upload);
-                curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->upload_size);
-        }
-        if (r->capture) {
-                curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, req_header_cb);
-                curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &x);
-        }
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, req_write_cb);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
-        rc = curl_easy_perform(c->curl);
-        curl_slist_free_all(hdrs);
-        if (x.err) {
-                free(x.body.data);
-                berth_error_free(err);
-                *err = x.err;
-                return -1;
-        }
-        if (rc != CURLE_OK) {
-                free(x.body.data);
-                return transport_error(c, c->curl, rc, err);
-        }
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (x.body.data == NULL)
-                buf_add(&x.body, "", 0);
-        resp->body = x.body.data;
-        resp->len = x.body.len;
-        return 0;
+        return perform(c, r, resp, err);
 }
 
 int cli_request_ok(struct cli *c, struct cli_req *r, struct cli_response *resp, berth_error_t **err)

@@ -515,7 +515,6 @@ int cli_main(int argc, char **argv)
                         argc > 1 && is_group(argv[0]) ? argv[1] : "");
                 return 1;
         }
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         if (cli_init(&c, host, &err) < 0) {
                 fprintf(stderr, "berth: %s\n", err->msg);
                 cli_fini(&c);
@@ -525,6 +524,5 @@ int cli_main(int argc, char **argv)
         ret = cmd->fn(&c, argc, argv);
         fflush(stdout);
         cli_fini(&c);
-        curl_global_cleanup();
         return ret;
 }

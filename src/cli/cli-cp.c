@@ -10,6 +10,7 @@
  * extraction refuses "..", absolute names and paths through symlinks, and
  * never changes ownership (docker's NoLchown). */
 #include "cli/cli.h"
+#include "util/base64.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -144,7 +145,7 @@ static void path_stat_free(struct path_stat *s)
  * FileMode bits), mtime, linkTarget. */
 static void decode_path_stat(const char *header, struct path_stat *s)
 {
-        _cleanup_free_ char *text = header ? cli_unbase64(header, NULL) : NULL;
+        _cleanup_free_ char *text = header ? base64_decode(header, NULL) : NULL;
         _cleanup_json_ json_t *j = text ? json_loads(text, 0, NULL) : NULL;
         unsigned long long mode = (unsigned long long)json_integer_value(json_object_get(j, "mode"));
 

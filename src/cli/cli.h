@@ -3,8 +3,8 @@
  * berth does, the docker CLI could do through the same socket. */
 #pragma once
 #include "util/util.h"
-#include <curl/curl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdbool.h>
 
 #define CLI_DEFAULT_HOST "unix:///run/berth/berth.sock"
@@ -22,7 +22,7 @@ struct cli {
         char *socket_path;
         char api_version[16];   /* negotiated, "" until the first ping */
         char daemon_api[16];    /* what the daemon offered */
-        CURL *curl;             /* one keep-alive connection for plain calls */
+        int fd;                 /* the keep-alive connection of plain calls, -1 when none */
 };
 
 struct cli_response {
@@ -80,25 +80,26 @@ char *cli_escape_path(const char *s);
 char *cli_escape_query(const char *s);
 /* The "Cannot connect" error for this host. */
 int cli_connect_error(struct cli *c, int errnum, berth_error_t **err);
+/* A new connection to the daemon's socket (the fd), or that error. */
+int cli_connect(struct cli *c, berth_error_t **err);
+/* send() all of data, retrying on EINTR; MSG_NOSIGNAL: a closed peer is
+ * EPIPE, never a SIGPIPE.  -1 with errno. */
+int cli_send_all(int fd, const void *data, size_t len);
 
 /* A request left running while other work goes on: the wait of a run is
  * sent before the start and answered when the container exits. */
+struct cli_xfer;
 struct cli_async {
-        CURLM *multi;
-        CURL *easy;
-        struct curl_slist *headers;
-        char *body;
-        size_t len, cap;
-        bool headers_done, done;
-        CURLcode result;
         struct cli *c;
+        struct cli_xfer *x;     /* the exchange, on a connection of its own */
+        bool headers_done, done;
 };
 /* Send the request and return once its response headers have arrived. */
 int cli_async_start(struct cli *c, struct cli_async *a, const char *method, const char *path,
                     berth_error_t **err);
 /* Let the transfer progress while waiting up to timeout_ms for it or for
  * the extra fds (whose revents are filled). */
-int cli_async_poll(struct cli_async *a, struct curl_waitfd *extra, unsigned n, int timeout_ms,
+int cli_async_poll(struct cli_async *a, struct pollfd *extra, unsigned n, int timeout_ms,
                    berth_error_t **err);
 /* Block until done; the response as cli_call gives it. */
 int cli_async_finish(struct cli_async *a, struct cli_response *resp, berth_error_t **err);
@@ -398,9 +399,6 @@ json_t *cli_volume_row(json_t *v);
 json_t *cli_volume_header(void);
 
 /* ---- registry credentials (cli-auth.c) ---- */
-char *cli_base64(const void *data, size_t len, bool url);
-/* Either alphabet, padding optional; NULL when invalid. NUL-terminated. */
-char *cli_unbase64(const char *s, size_t *len);
 /* "X-Registry-Auth: ..." with the stored credentials for the registry of
  * a normalised name (docker.io/library/x), "e30=" (an empty object) when
  * there are none. */
