@@ -61,6 +61,10 @@ struct cgroup {
         const struct cg_host *host;
         int *v1fd;              /* per host->v1[i]; -1 when the dir is missing */
         int unified_fd;         /* -1 when missing or no cgroup2 */
+        int *v1tasks;           /* per host->v1[i]: its `tasks` file, opened
+                                 * O_WRONLY by cgroup_self_enter_open; else -1 */
+        bool self_enter;        /* cgroup_self_enter_open done: the child
+                                 * enters the v1 hierarchies itself */
 };
 
 /* The directory holding controller c for this cgroup and whether its files

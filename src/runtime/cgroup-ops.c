@@ -1,5 +1,6 @@
-/* What runs on a live cgroup: moving a task in, listing its tasks,
- * freezing and thawing them, and reading usage. */
+/* What runs on a live cgroup: moving a task in (or letting a new one move
+ * itself in), listing its tasks, freezing and thawing them, and reading
+ * usage. */
 #include "runtime/cgroup-internal.h"
 #include "util/util.h"
 #include <dirent.h>
@@ -9,26 +10,84 @@
 #include <string.h>
 #include <unistd.h>
 
-int cgroup_enter(struct cgroup *cg, pid_t pid, berth_error_t **err)
+/* Write pid to cgroup.procs of the v1 hierarchies and/or the cgroup2 one.
+ * ENOENT only when the cgroup has no directory left in any hierarchy. */
+static int enter(struct cgroup *cg, pid_t pid, bool v1, bool unified, berth_error_t **err)
 {
         const struct cg_host *h = cg->host;
         char buf[16];
-        bool any = false;
+        bool any = cg->unified_fd >= 0;
 
         snprintf(buf, sizeof(buf), "%d", (int)pid);
         for (size_t i = 0; i < h->n_v1; i++) {
                 if (cg->v1fd[i] < 0)
                         continue;
-                if (cg_write(cg->v1fd[i], "cgroup.procs", buf, err) < 0)
+                if (v1 && cg_write(cg->v1fd[i], "cgroup.procs", buf, err) < 0)
                         return berth_error_wrap(err, "%s/%s", h->v1[i].mountpoint, cg->rel);
                 any = true;
         }
-        if (cg->unified_fd >= 0) {
-                if (cg_write(cg->unified_fd, "cgroup.procs", buf, err) < 0)
-                        return berth_error_wrap(err, "%s/%s", h->unified_path, cg->rel);
-                any = true;
-        }
+        if (unified && cg->unified_fd >= 0 && cg_write(cg->unified_fd, "cgroup.procs", buf, err) < 0)
+                return berth_error_wrap(err, "%s/%s", h->unified_path, cg->rel);
         return any ? 0 : berth_error(err, ENOENT, "cgroup %s", cg->path);
+}
+
+int cgroup_enter(struct cgroup *cg, pid_t pid, berth_error_t **err)
+{
+        return enter(cg, pid, true, true, err);
+}
+
+int cgroup_enter_rest(struct cgroup *cg, pid_t pid, bool born_in_unified, berth_error_t **err)
+{
+        return enter(cg, pid, !cg->self_enter, !born_in_unified, err);
+}
+
+int cgroup_self_enter_open(struct cgroup *cg, berth_error_t **err)
+{
+        const struct cg_host *h = cg->host;
+
+        for (size_t i = 0; i < h->n_v1; i++) {
+                if (cg->v1fd[i] < 0 || cg->v1tasks[i] >= 0)
+                        continue;
+                cg->v1tasks[i] = openat(cg->v1fd[i], "tasks", O_WRONLY | O_CLOEXEC);
+                if (cg->v1tasks[i] < 0) {
+                        int e = errno;
+
+                        cgroup_self_enter_close(cg);
+                        return berth_error(err, e, "open %s/%s/tasks", h->v1[i].mountpoint, cg->rel);
+                }
+        }
+        cg->self_enter = true;
+        return 0;
+}
+
+/* "0" is the writer itself, as a single thread: the kernel's
+ * cgroup_procs_write_start takes no cgroup_threadgroup_rwsem for it. */
+int cgroup_self_enter(struct cgroup *cg, berth_error_t **err)
+{
+        const struct cg_host *h = cg->host;
+        int ret = 0;
+
+        for (size_t i = 0; i < h->n_v1 && ret == 0; i++) {
+                ssize_t n;
+
+                if (cg->v1tasks[i] < 0)
+                        continue;
+                n = write(cg->v1tasks[i], "0", 1);
+                if (n != 1)
+                        ret = berth_error(err, n < 0 ? errno : EIO, "%s/%s: write tasks=0", h->v1[i].mountpoint,
+                                          cg->rel);
+        }
+        cgroup_self_enter_close(cg);
+        return ret;
+}
+
+void cgroup_self_enter_close(struct cgroup *cg)
+{
+        for (size_t i = 0; i < cg->host->n_v1; i++) {
+                if (cg->v1tasks[i] >= 0)
+                        close(cg->v1tasks[i]);
+                cg->v1tasks[i] = -1;
+        }
 }
 
 /* The directory whose cgroup.procs lists the container's tasks: on v1 any

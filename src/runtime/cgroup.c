@@ -19,14 +19,16 @@ static struct cgroup *cg_new(const char *path)
         cg->path = cg_clean_path(path);
         cg->rel = cg->path + 1;
         cg->v1fd = xcalloc(cg->host->n_v1, sizeof(int));
+        cg->v1tasks = xcalloc(cg->host->n_v1, sizeof(int));
         for (size_t i = 0; i < cg->host->n_v1; i++)
-                cg->v1fd[i] = -1;
+                cg->v1fd[i] = cg->v1tasks[i] = -1;
         cg->unified_fd = -1;
         return cg;
 }
 
 static void close_fds(struct cgroup *cg)
 {
+        cgroup_self_enter_close(cg);
         for (size_t i = 0; i < cg->host->n_v1; i++) {
                 if (cg->v1fd[i] >= 0)
                         close(cg->v1fd[i]);
@@ -43,6 +45,7 @@ void cgroup_free(struct cgroup *cg)
                 return;
         close_fds(cg);
         free(cg->v1fd);
+        free(cg->v1tasks);
         free(cg->path);
         free(cg);
 }
@@ -55,14 +58,14 @@ const char *cgroup_path(const struct cgroup *cg)
         return cg->path;
 }
 
-/* Only on a pure v2 host: on hybrid the cgroup2 directory holds just a
- * few controllers, and a child spawned into it alone would miss the v1
- * ones.  unified_fd was opened O_RDONLY | O_DIRECTORY (cg_open_dir,
- * cg_mkdir_path), which clone3's CLONE_INTO_CGROUP accepts on every
- * kernel that has it. */
+/* On a hybrid host the cgroup2 directory holds just a few controllers: a
+ * child spawned into it alone would miss the v1 ones, unless it enters
+ * those itself (cgroup_self_enter_open).  unified_fd was opened O_RDONLY |
+ * O_DIRECTORY (cg_open_dir, cg_mkdir_path), which clone3's
+ * CLONE_INTO_CGROUP accepts on every kernel that has it. */
 int cgroup_unified_dir_fd(const struct cgroup *cg)
 {
-        return cg->host->mode == CGROUP_MODE_V2 ? cg->unified_fd : -1;
+        return cg->host->mode == CGROUP_MODE_V2 || cg->self_enter ? cg->unified_fd : -1;
 }
 
 struct cgroup *cgroup_open(const char *path)

@@ -33,10 +33,11 @@ void cgroup_free(struct cgroup *cg);
 const char *cgroup_path(const struct cgroup *cg);
 /* The container's directory in the cgroup2 hierarchy, for clone3's
  * CLONE_INTO_CGROUP: an fd opened O_RDONLY | O_DIRECTORY | O_CLOEXEC,
- * owned by cg (do not close it; valid until cgroup_free).  Only on a pure
- * v2 host (CGROUP_MODE_V2) and when cgroup_create made or cgroup_open
- * found the directory; -1 otherwise, including on hybrid hosts, where
- * the v1 hierarchies must be joined with cgroup_enter anyway. */
+ * owned by cg (do not close it; valid until cgroup_free).  On a pure v2
+ * host, and on a hybrid host once cgroup_self_enter_open has arranged for
+ * the child to enter the v1 hierarchies itself (a child born in the
+ * cgroup2 directory alone would miss them); only when cgroup_create made
+ * or cgroup_open found the directory.  -1 otherwise. */
 int cgroup_unified_dir_fd(const struct cgroup *cg);
 
 /* Apply linux.resources (OCI LinuxResources JSON object, may be NULL).
@@ -47,6 +48,38 @@ int cgroup_apply_resources(struct cgroup *cg, json_t *resources, berth_error_t *
 
 /* Move pid into the cgroup in every hierarchy. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, berth_error_t **err);
+
+/* A new process moves itself into the v1 hierarchies.  Moving another
+ * task (writing its pid to cgroup.procs, as cgroup_enter does) takes the
+ * kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
+ * grace period: 10-20 ms per container start on a v1/hybrid host.
+ * A task writing "0" to a v1 `tasks` file moves only itself, as a single
+ * thread, and the kernel skips that lock (0.1 ms for all hierarchies).
+ * cgroup2 has no such shortcut; there the child is born in its cgroup
+ * (clone3 CLONE_INTO_CGROUP with cgroup_unified_dir_fd).
+ *
+ *   parent, before clone: cgroup_self_enter_open opens the `tasks` file of
+ *                         every v1 hierarchy (O_WRONLY | O_CLOEXEC); the
+ *                         child inherits the fds
+ *   child, first thing:   cgroup_self_enter, while single-threaded
+ *   parent, after clone:  cgroup_self_enter_close, then cgroup_enter_rest
+ *
+ * Only for a child that still has the runtime's credentials and user
+ * namespace when it writes: one cloned into a new user namespace is not
+ * root on the host's cgroupfs; without cgroup_self_enter_open,
+ * cgroup_enter_rest moves it into every hierarchy.
+ * Idempotent; on error nothing stays open. */
+int cgroup_self_enter_open(struct cgroup *cg, berth_error_t **err);
+/* Child: write "0" to each file cgroup_self_enter_open opened, then close
+ * them.  The error names the hierarchy directory. */
+int cgroup_self_enter(struct cgroup *cg, berth_error_t **err);
+/* Close the `tasks` fds (the parent's copies after clone).  The child is
+ * still taken to enter the v1 hierarchies itself. */
+void cgroup_self_enter_close(struct cgroup *cg);
+/* Parent, after clone: move pid into the hierarchies it does not enter by
+ * itself: v1 unless cgroup_self_enter_open was called, cgroup2 unless it
+ * was born there (born_in_unified: clone3 CLONE_INTO_CGROUP worked). */
+int cgroup_enter_rest(struct cgroup *cg, pid_t pid, bool born_in_unified, berth_error_t **err);
 
 /* PIDs in the cgroup (all hierarchies agree; read from one), recursively
  * including sub-cgroups.  Returns count, *pids malloc'd. */

@@ -35,7 +35,7 @@ struct creation {
         struct ns_plan ns;
         struct cgroup *cg;
         bool made_state_dir;
-        bool born_in_cgroup; /* clone3 CLONE_INTO_CGROUP: no cgroup_enter */
+        bool born_in_cgroup; /* clone3 CLONE_INTO_CGROUP: in its cgroup2 directory from birth */
         bool idmap_rootfs;   /* the child waits for an idmapped rootfs tree */
         pid_t pid;
         int sync_fd;     /* parent's end */
@@ -270,10 +270,14 @@ static int drive_child(struct creation *c, berth_error_t **err)
                 send_rootfs_tree(c);
         if (sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
                 return child_error(c->sync_fd, err);
-        /* on cgroup v1 the move waits for an RCU grace period (~10 ms here):
-         * the child builds its rootfs meanwhile and waits for CGROUP_DONE
-         * before anything of the container's runs */
-        if (c->cg && !c->born_in_cgroup && (ret = cgroup_enter(c->cg, c->pid, err)) < 0)
+        /* The child moves itself into its v1 cgroups, first thing after GO
+         * (cgroup_self_enter), and was born in its cgroup2 one: usually
+         * nothing is left to move.  Without CLONE_INTO_CGROUP the cgroup2
+         * move is done here; a child in a new user namespace is moved into
+         * every hierarchy, which on v1 waits for an RCU grace period (10-20
+         * ms) while the child builds its rootfs.  It waits for CGROUP_DONE
+         * before anything of the container's runs. */
+        if (c->cg && (ret = cgroup_enter_rest(c->cg, c->pid, c->born_in_cgroup, err)) < 0)
                 return ret;
         if ((ret = process_set_oom_score_adj(c->pid, json_object_get(c->config, "process"), err)) < 0)
                 return ret;
@@ -298,21 +302,28 @@ static int drive_child(struct creation *c, berth_error_t **err)
         }
 }
 
-/* On a pure cgroup v2 host the child is born in its cgroup (clone3
- * CLONE_INTO_CGROUP): no migration, no RCU grace period to wait for. */
-static pid_t spawn_clone(struct creation *c, int flags)
+/* The child is born in its cgroup2 directory (clone3 CLONE_INTO_CGROUP):
+ * no migration, no RCU grace period to wait for.  On a v1/hybrid host it
+ * enters the v1 hierarchies itself, first thing (cgroup_self_enter); not
+ * in a new user namespace, where it is not root on the host's cgroupfs and
+ * the parent moves it into every hierarchy (cgroup_unified_dir_fd is then
+ * -1 on hybrid). */
+static pid_t spawn_clone(struct creation *c, int flags, struct init_ctx *ctx, berth_error_t **err)
 {
-        int cgfd = c->cg ? cgroup_unified_dir_fd(c->cg) : -1;
         pid_t pid;
 
-        if (cgfd >= 0) {
-                pid = clone_process_into_cgroup(flags, cgfd);
-                if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) {
-                        c->born_in_cgroup = pid >= 0;
-                        return pid;
-                }
+        if (c->cg && !(flags & CLONE_NEWUSER)) {
+                if (cgroup_self_enter_open(c->cg, err) < 0)
+                        return -1;
+                ctx->cgroup = c->cg;
         }
-        return clone_process(flags);
+        pid = clone_process_maybe_into_cgroup(flags, c->cg ? cgroup_unified_dir_fd(c->cg) : -1,
+                                              &c->born_in_cgroup);
+        if (pid < 0)
+                berth_error(err, errno, "clone container process");
+        if (pid != 0 && c->cg)
+                cgroup_self_enter_close(c->cg);
+        return pid;
 }
 
 static int spawn_init(struct creation *c, const struct create_opts *o, berth_error_t **err)
@@ -341,13 +352,13 @@ static int spawn_init(struct creation *c, const struct create_opts *o, berth_err
                 return ret;
         }
         /* cgroup is unshared by the child once it sits in its cgroup; time is the parent's */
-        c->pid = spawn_clone(c, c->ns.create & ~(CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */));
+        c->pid = spawn_clone(c, c->ns.create & ~(CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */), &ctx, err);
         if (c->pid == 0) {
                 close(fds[0]);
                 ctx.sync_fd = fds[1];
                 init_main(&ctx);
         }
-        ret = c->pid < 0 ? berth_error(err, errno, "clone container process") : 0;
+        ret = c->pid < 0 ? -1 : 0;
         ns_parent_leave(saved);
         close(fds[1]);
         c->sync_fd = fds[0];
@@ -395,8 +406,9 @@ static int do_create(struct creation *c, const struct create_opts *o, bool with_
                 c->console_fd = pair[1];
         }
         c->st.cgroup_path = cgroup_resolve_path(json_path_str(linux_, "", "cgroupsPath", NULL), c->id);
-        /* before clone: on v2 the child is born in it, and a cgroup mount in
-         * the container binds its directories */
+        /* before clone: the child is born in its cgroup2 directory and
+         * enters the v1 ones through files opened here, and a cgroup mount
+         * in the container binds its directories */
         if ((ret = make_cgroup(c, err)) < 0)
                 return ret;
         c->st.created = rfc3339_now();

@@ -18,21 +18,20 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-/* Parent side: put the child in the cgroup, let it go, learn whether the
- * execve worked (EOF on the close-on-exec socket) or why it failed. */
-static int drive_exec_child(pid_t pid, int sync_fd, const struct container_state *st, json_t *process,
+/* Parent side: let the child go (it moves itself into its v1 cgroups, and
+ * was born in its cgroup2 one where clone3 could), finish its cgroup, learn
+ * whether the execve worked (EOF on the close-on-exec socket) or why it
+ * failed. */
+static int drive_exec_child(pid_t pid, int sync_fd, struct cgroup *cg, bool born_in_cgroup, json_t *process,
                             berth_error_t **err)
 {
-        struct cgroup *cg = st->cgroup_path[0] ? cgroup_open(st->cgroup_path) : NULL;
         struct sync_msg msg;
         int ret = 0;
 
         if (sync_send(sync_fd, SYNC_GO, NULL) < 0)
                 ret = berth_error(err, errno, "start exec process");
         if (ret == 0 && cg)
-                ret = cgroup_enter(cg, pid, err);
-        if (cg)
-                cgroup_free(cg);
+                ret = cgroup_enter_rest(cg, pid, born_in_cgroup, err);
         if (ret == 0)
                 ret = process_set_oom_score_adj(pid, process, err);
         if (ret < 0)
@@ -55,7 +54,10 @@ static int spawn_exec(const struct container_state *st, const struct exec_opts *
                                 .seccomp = seccomp, .seccomp_listener_fd = -1, .bundle = st->bundle,
                                 .rootfs_tree_fd = -1 };
         int fds[2], saved[2] = { -1, -1 }, ret;
-        pid_t pid;
+        struct cgroup *cg;
+        bool born_in_cgroup = false;
+        int cgfd = -1;
+        pid_t pid = -1;
 
         if ((ret = ns_plan_for_pid(st->pid, &ns, err)) < 0) {
                 ns_plan_close(&ns);
@@ -65,8 +67,21 @@ static int spawn_exec(const struct container_state *st, const struct exec_opts *
                 ns_plan_close(&ns);
                 return ret;
         }
-        ret = ns_parent_enter(&ns, NULL, saved, err);
-        pid = ret < 0 ? -1 : clone_process(0);
+        /* the child moves itself into the v1 hierarchies (cgroup.h) before it
+         * joins any namespace of the container's, with our credentials */
+        cg = st->cgroup_path[0] ? cgroup_open(st->cgroup_path) : NULL;
+        if (cg && (ret = cgroup_self_enter_open(cg, err)) == 0)
+                ctx.cgroup = cg;
+        if (ret == 0)
+                ret = ns_parent_enter(&ns, NULL, saved, err);
+        /* Not born into a pure v2 cgroup: that fork would count against
+         * pids.max, and dockerd (runc) lets an exec into a container at its
+         * limit (a move is not a fork), which is how one debugs it.  On
+         * hybrid hosts the cgroup2 tree holds no pids controller. */
+        if (cg && cgroup_mode() != CGROUP_MODE_V2)
+                cgfd = cgroup_unified_dir_fd(cg);
+        if (ret == 0)
+                pid = clone_process_maybe_into_cgroup(0, cgfd, &born_in_cgroup);
         if (pid == 0) {
                 close(fds[0]);
                 ctx.sync_fd = fds[1];
@@ -77,8 +92,12 @@ static int spawn_exec(const struct container_state *st, const struct exec_opts *
         ns_parent_leave(saved);
         ns_plan_close(&ns);
         close(fds[1]);
+        if (cg)
+                cgroup_self_enter_close(cg);
         if (ret == 0)
-                ret = drive_exec_child(pid, fds[0], st, o->process, err);
+                ret = drive_exec_child(pid, fds[0], cg, born_in_cgroup, o->process, err);
+        if (cg)
+                cgroup_free(cg);
         close(fds[0]);
         if (ret < 0 && pid > 0) {
                 kill(pid, SIGKILL);

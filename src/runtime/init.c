@@ -1,4 +1,5 @@
 #include "runtime/init.h"
+#include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
 #include "runtime/mount.h"
@@ -64,8 +65,10 @@ static int run_container_hooks(struct init_ctx *ctx, const char *kind, berth_err
 }
 
 /* Wait for `want` from the parent.  SYNC_CGROUP_DONE may arrive in between
- * any other exchange, since the parent moves us into the cgroup (a slow
- * operation on cgroup v1) while we set up. */
+ * any other exchange, since the parent finishes our cgroup (the
+ * hierarchies we did not enter ourselves, oom_score_adj) while we set up:
+ * with a new user namespace that is a move into every hierarchy, slow on
+ * cgroup v1 (an RCU grace period). */
 static int wait_parent(struct init_ctx *ctx, enum sync_type want, berth_error_t **err)
 {
         struct sync_msg msg;
@@ -269,6 +272,10 @@ _Noreturn void init_main(struct init_ctx *ctx)
                 goto fail;
         if (sync_expect(ctx->sync_fd, SYNC_GO, &err) < 0)
                 _exit(1);
+        /* first thing: still single-threaded, with the runtime's credentials
+         * and user namespace, and the fds the parent opened for it */
+        if (ctx->cgroup && cgroup_self_enter(ctx->cgroup, &err) < 0)
+                goto fail;
         if (close_host_fds(ctx, &err) < 0)
                 goto fail;
         /* hooks and seccomp agents need our pid as the host sees it; the

@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+struct cgroup;
+
 struct init_ctx {
         json_t *config;
         json_t *process;
@@ -25,6 +27,8 @@ struct init_ctx {
         bool no_pivot;
         bool idmap_rootfs;      /* the parent sends SYNC_ROOTFS_TREE before GO */
         int rootfs_tree_fd;     /* the idmapped rootfs, or -1 */
+        struct cgroup *cgroup;  /* enter its v1 hierarchies first thing
+                                 * (cgroup_self_enter_open was done), or NULL */
         bool in_cgroup;    /* SYNC_CGROUP_DONE seen */
         bool exec_only;    /* `exec`: join a running container, no rootfs setup */
 };

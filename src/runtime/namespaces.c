@@ -298,3 +298,18 @@ pid_t clone_process(int flags)
 {
         return (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
 }
+
+pid_t clone_process_maybe_into_cgroup(int flags, int cgroup_fd, bool *born)
+{
+        pid_t pid;
+
+        *born = false;
+        if (cgroup_fd >= 0) {
+                pid = clone_process_into_cgroup(flags, cgroup_fd);
+                if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) {
+                        *born = pid >= 0;
+                        return pid;
+                }
+        }
+        return clone_process(flags);
+}

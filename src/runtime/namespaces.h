@@ -47,3 +47,7 @@ pid_t clone_process(int flags);
  * directory cgroup_fd, with no migration (and its RCU grace period).
  * -1 with errno when the kernel refuses; callers fall back. */
 pid_t clone_process_into_cgroup(int flags, int cgroup_fd);
+/* clone_process_into_cgroup when cgroup_fd >= 0, falling back to
+ * clone_process where the kernel lacks clone3 or CLONE_INTO_CGROUP
+ * (ENOSYS, E2BIG, EINVAL); *born tells whether the child was born there. */
+pid_t clone_process_maybe_into_cgroup(int flags, int cgroup_fd, bool *born);

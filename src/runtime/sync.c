@@ -37,6 +37,14 @@ int sync_recv(int fd, struct sync_msg *msg)
         do
                 n = recv(fd, msg, sizeof(*msg) - 1, 0);
         while (n < 0 && errno == EINTR);
+        /* A peer that exits with a message of ours unread (the child that
+         * fails before it reads CGROUP_DONE) leaves ECONNRESET, which the
+         * kernel reports once, ahead of what the peer sent before: its
+         * SYNC_ERROR is still queued. */
+        if (n < 0 && errno == ECONNRESET)
+                do
+                        n = recv(fd, msg, sizeof(*msg) - 1, 0);
+                while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -1;
         if (n < (ssize_t)sizeof(int)) {

@@ -5,7 +5,7 @@
 #include "util/error.h"
 
 enum sync_type {
-        SYNC_GO = 1,        /* parent: id maps written; set up (in parallel with the cgroup move) */
+        SYNC_GO = 1,        /* parent: id maps written; set up (the parent finishes the cgroup meanwhile) */
         SYNC_CGROUP_DONE,   /* parent: the child sits in its cgroup, limits apply */
         SYNC_HOOKS,         /* child: namespaces exist, run prestart/createRuntime */
         SYNC_HOOKS_DONE,    /* parent: hooks ran */

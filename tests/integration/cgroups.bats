@@ -267,3 +267,59 @@ have_memsw() {
 	assert_success
 	assert_eq "$(cg_dirs_of "$CID")" "" "cgroup dirs after delete"
 }
+
+# want_cgroup_lines ID: what /proc/self/cgroup shows for a process in the
+# container's cgroup: every hierarchy this shell is in (each v1 one and the
+# cgroup2 one, also the unified part of a hybrid host), at the container's
+# path (the test config has no cgroup namespace).
+want_cgroup_lines() {
+	sed -E "s#^([0-9]+:[^:]*):.*#\\1:/berth-test/$1#" /proc/self/cgroup
+}
+
+# Berth moves the process into the v1 hierarchies from inside (it writes
+# "0" to each `tasks` file) and has it born in the cgroup2 one; the first
+# thing the container's program does is read where it is.
+@test "the container's process is in its cgroup in every hierarchy when its program starts" {
+	cfg_args cat /proc/self/cgroup
+	rt_create
+	rt_start
+	wait_exit >/dev/null
+	assert_eq "$(cat "$TD/$CID.stdout")" "$(want_cgroup_lines "$CID")" "/proc/self/cgroup of the container's process"
+}
+
+@test "an exec'd process is in the container's cgroup in every hierarchy, and counts against pids.max" {
+	cfg '.linux.resources.pids = {"limit": 10}'
+	start_waiting
+	run rt exec "$CID" cat /proc/self/cgroup </dev/null
+	assert_success
+	assert_eq "$output" "$(want_cgroup_lines "$CID")" "/proc/self/cgroup of the exec'd process"
+	run rt exec "$CID" berth-probe fork 30 </dev/null
+	assert_match "$output" 'forked=[0-9] errno=EAGAIN' "forks of the exec'd process past pids.max"
+	touch "$OUT/go"
+}
+
+# A child in a new user namespace is moved by the runtime instead.
+userns_bundle() {
+	cfg -b "$1" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.resources.pids = {"limit": 10}'
+	chown -R 100000:100000 "$1/rootfs"
+}
+
+@test "with a user namespace: in its cgroup in every hierarchy, for run and exec" {
+	userns_bundle "$BUNDLE"
+	cfg_args cat /proc/self/cgroup
+	run rt_run
+	assert_success
+	assert_eq "$output" "$(want_cgroup_lines "$CID")" "/proc/self/cgroup of the container's process"
+	new_cid CID
+	BUNDLE=$TD/bundle2
+	make_bundle "$BUNDLE" "$CID"
+	userns_bundle "$BUNDLE"
+	start_waiting
+	run rt exec "$CID" cat /proc/self/cgroup </dev/null
+	assert_success
+	assert_eq "$output" "$(want_cgroup_lines "$CID")" "/proc/self/cgroup of the exec'd process"
+	touch "$OUT/go"
+}
