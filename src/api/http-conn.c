@@ -10,6 +10,7 @@
 #include "api/http-internal.h"
 #include "util/log.h"
 #include "util/util.h"
+#include <malloc.h>
 #include <poll.h>
 #include <strings.h>
 #include <sys/eventfd.h>
@@ -435,6 +436,7 @@ static bool serve(struct http_request *req, struct http_body_in *body)
 static void conn_end(struct http_conn *c)
 {
         struct http_server *s = c->srv;
+        bool idle;
         int fd;
 
         http_tls_session_free(steal_pointer(&c->tls));
@@ -452,9 +454,14 @@ static void conn_end(struct http_conn *c)
         if (c->next)
                 c->next->prev = c->prev;
         free(c);
-        s->nconns--;
+        idle = --s->nconns == 0 && s->nlive == 0;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
+        /* nobody connected: what the requests freed goes back to the
+         * kernel, so an idle daemon stays small (the client already has
+         * its answer; this delays nobody) */
+        if (idle)
+                malloc_trim(0);
 }
 
 void *http_conn_main(void *arg)

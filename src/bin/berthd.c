@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -348,6 +349,10 @@ int main(int argc, char **argv)
         int r;
 
         berth_log_set_program("berthd");
+        /* A thread per connection and per request would give glibc up to
+         * 8 arenas per core, each keeping what its threads freed: a daemon
+         * that mostly waits wants one (and src/api trims it when idle). */
+        mallopt(M_ARENA_MAX, 1);
         if (parse(argc, argv, &o, &err) < 0) {
                 if (err == NULL)
                         return usage();
