@@ -5,7 +5,8 @@
 #   berth CLI -> berthd, docker CLI -> berthd, docker CLI -> dockerd
 #   (Debian's docker.io, private data root, vfs), podman run (private
 #   storage, runc, cgroupfs).
-# Then the idle RSS of berthd against dockerd (+ its containerd), and the
+# Then the idle RSS of berthd (as started, after an image import, after the
+# runs) against dockerd (+ its containerd), and the
 # RSS of one berth-shim with a sleeping container.  RSS is VmRSS, which
 # counts every shared-library page the process maps in full; PSS (shared
 # pages divided among the processes mapping them) and private (pages no
@@ -60,6 +61,9 @@ for _ in $(seq 200); do
 	[ -S "$w/b.sock" ] && DOCKER_HOST=unix://$w/d.sock "$DOCKER" version >/dev/null 2>&1 && break
 	sleep 0.1
 done
+# idle as started: nothing asked of it yet
+sleep 1.5
+fresh_berthd=$(rss "$bpid") fresh_berthd_pss=$(pss "$bpid") fresh_berthd_private=$(private "$bpid")
 BD=(env DOCKER_HOST="unix://$w/b.sock" "$DOCKER")
 DD=(env DOCKER_HOST="unix://$w/d.sock" "$DOCKER")
 PM=(podman --root "$w/p/root" --runroot "$w/p/run" --tmpdir "$w/p/tmp" --storage-driver vfs
@@ -84,6 +88,10 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-markdown "$w/run.md" \
 	-n "docker run (dockerd)" "env DOCKER_HOST=unix://$w/d.sock $DOCKER run --rm --network none bench/bb:1 /bin/busybox true" \
 	-n "podman run" "${PM[*]} run --rm --network none localhost/bench/bb:1 /bin/busybox true"
 
+# idle again after the imports (libarchive and libcrypto loaded) and the runs
+sleep 1.5
+used_berthd=$(rss "$bpid")
+
 # one shim with a sleeping container
 "${BD[@]}" run -d --name sleeper --network none bench/bb:1 /bin/busybox sleep 60 >/dev/null
 # the shim drops the pages of its one-off work once idle (src/shim/shim.c)
@@ -99,8 +107,10 @@ shim_rss=$(rss "$spid") shim_pss=$(pss "$spid") shim_private=$(private "$spid")
 	echo
 	echo "| idle RSS | KiB |"
 	echo "|---|---|"
-	echo "| berthd | $idle_berthd |"
-	echo "| berthd PSS / private | $idle_berthd_pss / $idle_berthd_private |"
+	echo "| berthd, idle as started | $fresh_berthd |"
+	echo "| berthd, idle as started, PSS / private | $fresh_berthd_pss / $fresh_berthd_private |"
+	echo "| berthd, idle after an image import (before the runs) | $idle_berthd |"
+	echo "| berthd, idle after the import and all the runs above | $used_berthd |"
 	echo "| dockerd | $idle_dockerd |"
 	echo "| containerd (started by dockerd) | $idle_containerd |"
 	echo "| one berth-shim, container sleeping (RSS / PSS) | $shim_rss / $shim_pss |"
