@@ -25,20 +25,6 @@ static void body_append(struct http_request *req, const char *data, size_t n)
         req->body[req->body_len] = '\0';
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                p += k;
-                n -= (size_t)k;
-        }
-        return 0;
-}
-
 /* Connection thread: one piece of a streamed body.  Blocking is the back
  * pressure; a handler done with the body makes the send fail, and the
  * rest is dropped. */

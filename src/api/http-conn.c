@@ -35,20 +35,7 @@ static ssize_t conn_fill(void *ctx, void *buf, size_t len)
 
 static int conn_send(struct http_conn *c, const void *buf, size_t len)
 {
-        const char *p = buf;
-
-        if (c->tls)
-                return http_tls_send_all(c->tls, buf, len);
-        while (len > 0) {
-                ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
+        return c->tls ? http_tls_send_all(c->tls, buf, len) : send_all(c->fd, buf, len);
 }
 
 static void pre_error(struct http_request *req, unsigned status, char *msg)
@@ -447,14 +434,9 @@ static void conn_end(struct http_conn *c)
         pthread_mutex_unlock(&s->lock);
         close(fd);
         pthread_mutex_lock(&s->lock);
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        http_conn_unlink_locked(s, c);
         free(c);
-        idle = --s->nconns == 0 && s->nlive == 0;
+        idle = s->nconns == 0 && s->nlive == 0;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
         /* nobody connected: what the requests freed goes back to the

@@ -120,18 +120,7 @@ ssize_t http_hijack_read(struct http_hijack *h, void *buf, size_t len)
 
 int http_hijack_write(struct http_hijack *h, const void *buf, size_t len)
 {
-        const char *p = buf;
-
-        while (len > 0) {
-                ssize_t n = send(h->fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
+        return send_all(h->fd, buf, len);
 }
 
 int http_hijack_close_write(struct http_hijack *h)

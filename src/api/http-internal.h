@@ -231,6 +231,8 @@ int http_request_start_handler(struct http_request *req);
 
 /* http-conn.c: serving a connection */
 void *http_conn_main(void *conn);
+/* http-server.c: off the server's list of connections (lock held). */
+void http_conn_unlink_locked(struct http_server *s, struct http_conn *c);
 
 /* http-tls.c: TLS on TCP listeners, with gnutls. */
 int http_tls_ctx_new(const struct http_tls *tls, struct http_tls_ctx **out, berth_error_t **err);

@@ -109,6 +109,17 @@ static bool conn_link(struct http_server *s, struct http_conn *c)
         return ok;
 }
 
+void http_conn_unlink_locked(struct http_server *s, struct http_conn *c)
+{
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->nconns--;
+}
+
 static void conn_start(struct http_server *s, size_t i, int fd)
 {
         struct http_conn *c = xcalloc(1, sizeof(*c));
@@ -137,13 +148,7 @@ static void conn_start(struct http_server *s, size_t i, int fd)
         if (r != 0) {
                 berth_warn("api: cannot start a connection thread: %s", strerror(r));
                 pthread_mutex_lock(&s->lock);
-                if (c->prev)
-                        c->prev->next = c->next;
-                else
-                        s->conns = c->next;
-                if (c->next)
-                        c->next->prev = c->prev;
-                s->nconns--;
+                http_conn_unlink_locked(s, c);
                 pthread_mutex_unlock(&s->lock);
                 close(fd);
                 free(c);

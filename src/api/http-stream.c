@@ -60,20 +60,9 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
 
 int http_stream_write(struct http_stream *s, const void *buf, size_t len)
 {
-        const char *p = buf;
-
         if (s == NULL || s->fd < 0)
                 return -EBADF;
-        while (len > 0) {
-                ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
+        return send_all(s->fd, buf, len);
 }
 
 static int stream_json(struct http_stream *s, json_t *j, const char *eol)

@@ -116,7 +116,7 @@ ssize_t http_tls_recv(struct http_tls_session *t, void *buf, size_t len)
 
 /* All of buf; on a non-blocking socket (the relay) it waits for room, or
  * for the app's end to hang up (server stop). */
-static int send_all(struct http_tls_session *t, const char *buf, size_t len, int hup_fd)
+static int tls_send_all(struct http_tls_session *t, const char *buf, size_t len, int hup_fd)
 {
         while (len > 0) {
                 ssize_t n = gnutls_record_send(t->s, buf, len);
@@ -136,7 +136,7 @@ static int send_all(struct http_tls_session *t, const char *buf, size_t len, int
 
 int http_tls_send_all(struct http_tls_session *t, const void *buf, size_t len)
 {
-        return send_all(t, buf, len, -1);
+        return tls_send_all(t, buf, len, -1);
 }
 
 char *http_tls_client_refusal(struct http_tls_session *t)
@@ -201,7 +201,7 @@ static bool relay_from_app(struct relay *r)
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return false;
-        if (n > 0 && send_all(r->t, buf, (size_t)n, r->ours) == 0)
+        if (n > 0 && tls_send_all(r->t, buf, (size_t)n, r->ours) == 0)
                 return true;
         r->app_eof = true;
         gnutls_bye(r->t->s, GNUTLS_SHUT_WR);

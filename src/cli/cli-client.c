@@ -29,22 +29,6 @@
 /* Extra fds cli_async_poll watches besides the connection. */
 #define CLI_POLL_EXTRA_MAX 15
 
-struct buf {
-        char *data;
-        size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *p, size_t n)
-{
-        if (b->len + n + 1 > b->cap) {
-                b->cap = (b->len + n + 1) * 2;
-                b->data = xrealloc(b->data, b->cap);
-        }
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-}
-
 int cli_init(struct cli *c, const char *host, berth_error_t **err)
 {
         memset(c, 0, sizeof(*c));
@@ -95,17 +79,17 @@ static bool unreserved(unsigned char ch)
 
 char *cli_escape_path(const char *s)
 {
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         char hex[4];
 
-        buf_add(&b, "", 0);
+        strbuf_add(&b, "", 0);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 if (unreserved(*p) || *p == ':' || *p == '/' || *p == '@' || *p == '+' ||
                     *p == '=' || *p == ',' || *p == '$' || *p == '&' || *p == '!') {
-                        buf_add(&b, (const char *)p, 1);
+                        strbuf_add(&b, (const char *)p, 1);
                 } else {
                         snprintf(hex, sizeof(hex), "%%%02X", *p);
-                        buf_add(&b, hex, 3);
+                        strbuf_add(&b, hex, 3);
                 }
         }
         return b.data;
@@ -113,18 +97,18 @@ char *cli_escape_path(const char *s)
 
 char *cli_escape_query(const char *s)
 {
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         char hex[4];
 
-        buf_add(&b, "", 0);
+        strbuf_add(&b, "", 0);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 if (unreserved(*p)) {
-                        buf_add(&b, (const char *)p, 1);
+                        strbuf_add(&b, (const char *)p, 1);
                 } else if (*p == ' ') {
-                        buf_add(&b, "+", 1);
+                        strbuf_add(&b, "+", 1);
                 } else {
                         snprintf(hex, sizeof(hex), "%%%02X", *p);
-                        buf_add(&b, hex, 3);
+                        strbuf_add(&b, hex, 3);
                 }
         }
         return b.data;
@@ -159,28 +143,6 @@ int cli_connect(struct cli *c, berth_error_t **err)
                 if (errno != EINTR)
                         return cli_connect_error(c, errno, err);
         }
-}
-
-int cli_send_all(int fd, const void *data, size_t len)
-{
-        const char *p = data;
-
-        while (len > 0) {
-                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-                        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-                                return -1;
-                        continue;
-                }
-                if (n < 0)
-                        return -1;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
 }
 
 /* Whether a kept connection is still good: a daemon that closed it (or,
@@ -222,7 +184,7 @@ struct cli_xfer {
         void *opaque;
         const char *capture;
         char *captured;
-        struct buf body;                /* unless the sink takes it */
+        struct strbuf body;                /* unless the sink takes it */
         bool sink_failed, leftover, eof, done, failed;
         berth_error_t *error;           /* an async exchange's, for finish */
 };
@@ -245,7 +207,7 @@ static int on_data(void *opaque, const char *data, size_t len, berth_error_t **e
         struct cli_xfer *x = opaque;
 
         if (x->sink == NULL || x->p.status >= 400) {
-                buf_add(&x->body, data, len);
+                strbuf_add(&x->body, data, len);
                 return 0;
         }
         if (x->sink(x->opaque, data, len, err) < 0) {
@@ -490,7 +452,7 @@ static void xfer_response(struct cli_xfer *x, struct cli_response *resp)
 {
         resp->status = x->p.status;
         if (x->body.data == NULL)
-                buf_add(&x->body, "", 0);
+                strbuf_add(&x->body, "", 0);
         resp->body = steal_pointer(&x->body.data);
         resp->len = x->body.len;
         x->body.len = x->body.cap = 0;

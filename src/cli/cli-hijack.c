@@ -50,7 +50,7 @@ static int hijack(struct cli *c, const char *path, const char *content_type, con
         fd = cli_connect(c, err);
         if (fd < 0)
                 return -1;
-        if (cli_send_all(fd, req, req_len) < 0 || cli_send_all(fd, body, strlen(body)) < 0)
+        if (send_all(fd, req, req_len) < 0 || send_all(fd, body, strlen(body)) < 0)
                 return berth_error(err, errno, "write attach request");
 
         p = xmalloc(sizeof(*p));

@@ -8,27 +8,6 @@
 
 /* ---- the request ---- */
 
-struct sbuf {
-        char *data;
-        size_t len, cap;
-};
-
-static void sbuf_add(struct sbuf *b, const char *p, size_t n)
-{
-        if (b->len + n + 1 > b->cap) {
-                b->cap = (b->len + n + 1) * 2;
-                b->data = xrealloc(b->data, b->cap);
-        }
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-}
-
-static void sbuf_adds(struct sbuf *b, const char *s)
-{
-        sbuf_add(b, s, strlen(s));
-}
-
 /* tchar of RFC 9110 5.6.2: what a method or a field name is made of. */
 static bool is_tchar(unsigned char c)
 {
@@ -63,22 +42,22 @@ static bool value_ok(const char *s)
         return true;
 }
 
-static int add_field(struct sbuf *b, const char *name, const char *value, berth_error_t **err)
+static int add_field(struct strbuf *b, const char *name, const char *value, berth_error_t **err)
 {
         if (!value_ok(value)) {
                 _cleanup_free_ char *q = quote(value);
                 return berth_error(err, 0, "invalid value for request header %s: %s", name, q);
         }
-        sbuf_adds(b, name);
-        sbuf_adds(b, ": ");
-        sbuf_adds(b, value);
-        sbuf_add(b, "\r\n", 2);
+        strbuf_adds(b, name);
+        strbuf_adds(b, ": ");
+        strbuf_adds(b, value);
+        strbuf_add(b, "\r\n", 2);
         return 0;
 }
 
 char *http_request_format(const struct http_request_head *h, size_t *len, berth_error_t **err)
 {
-        struct sbuf b = { 0 };
+        struct strbuf b = { 0 };
         char num[32];
 
         if (!token_ok(h->method, strlen(h->method))) {
@@ -96,10 +75,10 @@ char *http_request_format(const struct http_request_head *h, size_t *len, berth_
                 berth_error(err, 0, "invalid request path %s", q);
                 return NULL;
         }
-        sbuf_adds(&b, h->method);
-        sbuf_add(&b, " ", 1);
-        sbuf_adds(&b, h->target);
-        sbuf_adds(&b, " HTTP/1.1\r\n");
+        strbuf_adds(&b, h->method);
+        strbuf_add(&b, " ", 1);
+        strbuf_adds(&b, h->target);
+        strbuf_adds(&b, " HTTP/1.1\r\n");
         if (add_field(&b, "Host", h->host, err) < 0)
                 goto fail;
         if (h->user_agent && add_field(&b, "User-Agent", h->user_agent, err) < 0)
@@ -119,10 +98,10 @@ char *http_request_format(const struct http_request_head *h, size_t *len, berth_
                         berth_error(err, 0, "invalid request header %s", q);
                         goto fail;
                 }
-                sbuf_adds(&b, *f);
-                sbuf_add(&b, "\r\n", 2);
+                strbuf_adds(&b, *f);
+                strbuf_add(&b, "\r\n", 2);
         }
-        sbuf_add(&b, "\r\n", 2);
+        strbuf_add(&b, "\r\n", 2);
         *len = b.len;
         return b.data;
 fail:

@@ -5,23 +5,6 @@
 #include "cli/cli.h"
 #include <ctype.h>
 
-struct sbuf {
-        char *s;
-        size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *p, size_t n)
-{
-        if (b->len + n + 1 > b->cap) {
-                b->cap = (b->len + n + 1) * 2;
-                b->s = xrealloc(b->s, b->cap);
-        }
-        memcpy(b->s + b->len, p, n);
-        b->len += n;
-        b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -29,45 +12,45 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Go's %v of a value decoded from JSON. */
-static void print_value(struct sbuf *b, json_t *v)
+static void print_value(struct strbuf *b, json_t *v)
 {
         char num[64];
 
         if (v == NULL) {
-                sb_str(b, "<no value>");
+                strbuf_adds(b, "<no value>");
                 return;
         }
         switch (json_typeof(v)) {
         case JSON_STRING:
-                sb_add(b, json_string_value(v), json_string_length(v));
+                strbuf_add(b, json_string_value(v), json_string_length(v));
                 break;
         case JSON_INTEGER:
                 snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                sb_str(b, num);
+                strbuf_adds(b, num);
                 break;
         case JSON_REAL:
                 snprintf(num, sizeof(num), "%.17g", json_real_value(v));
-                sb_str(b, num);
+                strbuf_adds(b, num);
                 break;
         case JSON_TRUE:
-                sb_str(b, "true");
+                strbuf_adds(b, "true");
                 break;
         case JSON_FALSE:
-                sb_str(b, "false");
+                strbuf_adds(b, "false");
                 break;
         case JSON_NULL:
-                sb_str(b, "<nil>");
+                strbuf_adds(b, "<nil>");
                 break;
         case JSON_ARRAY: {
                 size_t i;
                 json_t *e;
-                sb_str(b, "[");
+                strbuf_adds(b, "[");
                 json_array_foreach(v, i, e) {
                         if (i)
-                                sb_str(b, " ");
+                                strbuf_adds(b, " ");
                         print_value(b, e);
                 }
-                sb_str(b, "]");
+                strbuf_adds(b, "]");
                 break;
         }
         case JSON_OBJECT: {
@@ -79,15 +62,15 @@ static void print_value(struct sbuf *b, json_t *v)
                 json_object_foreach(v, k, e)
                         keys[i++] = k;
                 qsort(keys, n, sizeof(char *), cmp_str);
-                sb_str(b, "map[");
+                strbuf_adds(b, "map[");
                 for (i = 0; i < n; i++) {
                         if (i)
-                                sb_str(b, " ");
-                        sb_str(b, keys[i]);
-                        sb_str(b, ":");
+                                strbuf_adds(b, " ");
+                        strbuf_adds(b, keys[i]);
+                        strbuf_adds(b, ":");
                         print_value(b, json_object_get(v, keys[i]));
                 }
-                sb_str(b, "]");
+                strbuf_adds(b, "]");
                 break;
         }
         }
@@ -164,7 +147,7 @@ static char **split_words(const char *s, size_t *n)
         return v;
 }
 
-static int eval_action(const char *action, json_t *data, struct sbuf *b, berth_error_t **err)
+static int eval_action(const char *action, json_t *data, struct strbuf *b, berth_error_t **err)
 {
         size_t n;
         _cleanup_strv_ char **w = split_words(action, &n);
@@ -176,30 +159,30 @@ static int eval_action(const char *action, json_t *data, struct sbuf *b, berth_e
                 if (eval_term(w[1], data, &v, err) < 0)
                         return -1;
                 if (v == NULL) {
-                        sb_str(b, "null");
+                        strbuf_adds(b, "null");
                         return 0;
                 }
                 _cleanup_free_ char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-                sb_str(b, s ? s : "null");
+                strbuf_adds(b, s ? s : "null");
                 return 0;
         }
         if ((strcmp(w[0], "upper") == 0 || strcmp(w[0], "lower") == 0 ||
              strcmp(w[0], "title") == 0) && n == 2) {
-                struct sbuf tmp = { 0 };
+                struct strbuf tmp = { 0 };
                 if (eval_term(w[1], data, &v, err) < 0)
                         return -1;
                 print_value(&tmp, v);
                 for (size_t i = 0; i < tmp.len; i++) {
                         if (w[0][0] == 'u')
-                                tmp.s[i] = (char)toupper((unsigned char)tmp.s[i]);
+                                tmp.data[i] = (char)toupper((unsigned char)tmp.data[i]);
                         else if (w[0][0] == 'l')
-                                tmp.s[i] = (char)tolower((unsigned char)tmp.s[i]);
-                        else if (i == 0 || tmp.s[i - 1] == ' ')
-                                tmp.s[i] = (char)toupper((unsigned char)tmp.s[i]);
+                                tmp.data[i] = (char)tolower((unsigned char)tmp.data[i]);
+                        else if (i == 0 || tmp.data[i - 1] == ' ')
+                                tmp.data[i] = (char)toupper((unsigned char)tmp.data[i]);
                 }
-                if (tmp.s)
-                        sb_add(b, tmp.s, tmp.len);
-                free(tmp.s);
+                if (tmp.data)
+                        strbuf_add(b, tmp.data, tmp.len);
+                free(tmp.data);
                 return 0;
         }
         if (strcmp(w[0], "join") == 0 && n == 3) {
@@ -212,7 +195,7 @@ static int eval_action(const char *action, json_t *data, struct sbuf *b, berth_e
                         return berth_error(err, 0, "template: join needs a list and a string");
                 json_array_foreach(v, i, e) {
                         if (i)
-                                sb_str(b, json_string_value(sep));
+                                strbuf_adds(b, json_string_value(sep));
                         print_value(b, e);
                 }
                 return 0;
@@ -239,10 +222,10 @@ static int eval_action(const char *action, json_t *data, struct sbuf *b, berth_e
 
 int template_render(const char *tmpl, json_t *data, char **out, berth_error_t **err)
 {
-        struct sbuf b = { 0 };
+        struct strbuf b = { 0 };
         const char *p = tmpl;
 
-        sb_add(&b, "", 0);
+        strbuf_add(&b, "", 0);
         while (*p) {
                 const char *open = strstr(p, "{{"), *close;
                 const char *text_end = open ? open : p + strlen(p);
@@ -250,25 +233,25 @@ int template_render(const char *tmpl, json_t *data, char **out, berth_error_t **
                  * shell-quoted format into the real characters */
                 for (const char *q = p; q < text_end; q++) {
                         if (q[0] == '\\' && q + 1 < text_end && (q[1] == 't' || q[1] == 'n')) {
-                                sb_add(&b, q[1] == 't' ? "\t" : "\n", 1);
+                                strbuf_add(&b, q[1] == 't' ? "\t" : "\n", 1);
                                 q++;
                         } else {
-                                sb_add(&b, q, 1);
+                                strbuf_add(&b, q, 1);
                         }
                 }
                 if (open == NULL)
                         break;
                 close = strstr(open + 2, "}}");
                 if (close == NULL) {
-                        free(b.s);
+                        free(b.data);
                         return berth_error(err, 0, "template: unclosed action");
                 }
                 const char *a = open + 2, *e = close;
                 /* {{- and -}} trim the surrounding space in Go */
                 if (*a == '-' && (a[1] == ' ' || a[1] == '}')) {
                         a++;
-                        while (b.len > 0 && isspace((unsigned char)b.s[b.len - 1]))
-                                b.s[--b.len] = '\0';
+                        while (b.len > 0 && isspace((unsigned char)b.data[b.len - 1]))
+                                b.data[--b.len] = '\0';
                 }
                 bool trim_after = false;
                 if (e > a && e[-1] == '-' && (e - 1 == a || e[-2] == ' ')) {
@@ -277,7 +260,7 @@ int template_render(const char *tmpl, json_t *data, char **out, berth_error_t **
                 }
                 _cleanup_free_ char *action = xasprintf("%.*s", (int)(e - a), a);
                 if (eval_action(action, data, &b, err) < 0) {
-                        free(b.s);
+                        free(b.data);
                         return -1;
                 }
                 p = close + 2;
@@ -285,7 +268,7 @@ int template_render(const char *tmpl, json_t *data, char **out, berth_error_t **
                         while (isspace((unsigned char)*p))
                                 p++;
         }
-        *out = b.s;
+        *out = b.data;
         return 0;
 }
 

@@ -82,9 +82,6 @@ char *cli_escape_query(const char *s);
 int cli_connect_error(struct cli *c, int errnum, berth_error_t **err);
 /* A new connection to the daemon's socket (the fd), or that error. */
 int cli_connect(struct cli *c, berth_error_t **err);
-/* send() all of data, retrying on EINTR; MSG_NOSIGNAL: a closed peer is
- * EPIPE, never a SIGPIPE.  -1 with errno. */
-int cli_send_all(int fd, const void *data, size_t len);
 
 /* A request left running while other work goes on: the wait of a run is
  * sent before the start and answered when the container exits. */

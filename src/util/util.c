@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 void cleanup_strvp(char ***v)
@@ -41,6 +43,45 @@ char *xasprintf(const char *fmt, ...)
                 oom_check(NULL);
         va_end(ap);
         return s;
+}
+
+int send_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                                return -errno;
+                        continue;
+                }
+                if (n < 0)
+                        return -errno;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+void strbuf_add(struct strbuf *b, const void *p, size_t n)
+{
+        if (b->len + n + 1 > b->cap) {
+                b->cap = (b->len + n + 1) * 2;
+                b->data = xrealloc(b->data, b->cap);
+        }
+        if (n > 0)
+                memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+}
+
+void strbuf_adds(struct strbuf *b, const char *s)
+{
+        strbuf_add(b, s, strlen(s));
 }
 
 int write_all(int fd, const void *buf, size_t len)

@@ -47,6 +47,18 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* The same on a socket, never raising SIGPIPE (MSG_NOSIGNAL), and waiting
+ * for room on a non-blocking one: 0, or -errno (-EPIPE once the peer is
+ * gone). */
+int send_all(int fd, const void *buf, size_t len);
+
+/* A growing byte string, always NUL-terminated once something was added. */
+struct strbuf {
+        char *data;
+        size_t len, cap;
+};
+void strbuf_add(struct strbuf *b, const void *p, size_t n);
+void strbuf_adds(struct strbuf *b, const char *s);
 /* Write a file (O_TRUNC or not), e.g. a cgroup or /proc knob. */
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, berth_error_t **err);
 int write_file(const char *path, const char *data, size_t len, berth_error_t **err);

@@ -599,7 +599,7 @@ static bool read_line(int fd, char *line, size_t cap)
 
 static void put(int fd, const char *s, size_t n)
 {
-        (void)cli_send_all(fd, s, n);
+        (void)send_all(fd, s, n);
 }
 
 static void puts_(int fd, const char *s)

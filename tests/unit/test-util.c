@@ -4,6 +4,8 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "util/base64.h"
 #include "util/util.h"
@@ -124,6 +126,29 @@ static void base64_vectors(void **state)
         assert_null(base64_decode("Zg=a", NULL));
 }
 
+static void strbuf_and_send_all(void **state)
+{
+        struct strbuf b = { 0 };
+        int sv[2];
+        char buf[8];
+
+        (void)state;
+        strbuf_add(&b, "", 0);
+        assert_string_equal(b.data, "");
+        strbuf_adds(&b, "ab");
+        strbuf_add(&b, "cdef", 2);
+        assert_int_equal(b.len, 4);
+        assert_string_equal(b.data, "abcd");
+        free(b.data);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        assert_int_equal(send_all(sv[0], "hi", 2), 0);
+        assert_int_equal(read(sv[1], buf, sizeof(buf)), 2);
+        close(sv[1]);
+        /* a gone peer is -EPIPE, not a SIGPIPE that kills the test */
+        assert_int_equal(send_all(sv[0], "hi", 2), -EPIPE);
+        close(sv[0]);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -133,6 +158,7 @@ int main(void)
                 cmocka_unit_test(parse_numbers),
                 cmocka_unit_test(quoting),
                 cmocka_unit_test(base64_vectors),
+                cmocka_unit_test(strbuf_and_send_all),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
