@@ -386,6 +386,26 @@ static json_t *filter_references(json_t *list, json_t *patterns)
         return out;
 }
 
+/* As dockerd without -a: an untagged image that a build step was made on
+ * (the legacy builder's intermediates, kept as its cache) is not listed. */
+static json_t *drop_intermediates(struct api *api, json_t *list)
+{
+        json_t *out = json_array(), *img;
+        size_t i;
+
+        json_array_foreach(list, i, img) {
+                json_t *tags = json_object_get(img, "RepoTags");
+                const char *id = json_string_value(json_object_get(img, "Id"));
+                bool untagged = json_array_size(tags) == 0 ||
+                                (json_array_size(tags) == 1 &&
+                                 strcmp(json_string_value(json_array_get(tags, 0)) ?: "", "<none>:<none>") == 0);
+                if (!(untagged && id && engine_build_cache_is_parent(api->engine, id)))
+                        json_array_append(out, img);
+        }
+        json_decref(list);
+        return out;
+}
+
 static int get_list(struct http_request *req, void *data, berth_error_t **err)
 {
         const char *f = http_query(req, "filters");
@@ -400,6 +420,8 @@ static int get_list(struct http_request *req, void *data, berth_error_t **err)
         if (json_object_get(filters, "reference"))
                 list = filter_references(list, json_object_get(filters, "reference"));
         json_decref(filters);
+        if (!http_query_bool(req, "all"))
+                list = drop_intermediates(data, list);
         return http_reply_json(req, 200, list);
 }
 

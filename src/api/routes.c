@@ -7,4 +7,5 @@ void api_routes(struct api *api)
         api_routes_containers(api);
         api_routes_archive(api);
         api_routes_prune(api);
+        api_routes_build(api);
 }

@@ -8,7 +8,13 @@
  * as moby merges it, --change applied), the new DiffID and a history
  * entry; the manifest is the base's with the new config and layer.  The
  * image store then registers it like a loaded image: the base layers are
- * already unpacked, the new one is unpacked from its blob. */
+ * already unpacked, the new one is unpacked from its blob.
+ *
+ * The builder (src/build) makes its steps' images with the same code:
+ * engine_image_derive takes the new config as it is, the history line,
+ * and a container of the base whose upper directory becomes the layer,
+ * or none (an empty_layer step); without a base (FROM scratch) the
+ * config and manifest documents start empty. */
 #include "engine/engine-archive.h"
 #include "image/archive.h"
 #include "image/image-store.h"
@@ -16,7 +22,9 @@
 #include "image/manifest.h"
 #include "image/reference.h"
 #include "image/store.h"
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 /* ---- the config ------------------------------------------------------- */
 
@@ -148,6 +156,23 @@ static int commit_config(const struct engine_commit_opts *o, json_t *ctr_cfg, js
         return 0;
 }
 
+struct commit {
+        struct engine *e;
+        bool clamp;                     /* mtimes above epoch become epoch (SOURCE_DATE_EPOCH) */
+        int64_t epoch;
+        struct ctr *c;                  /* its upper dir becomes the layer; NULL: no layer */
+        const char *base_id;            /* NULL: FROM scratch (no layers, no history) */
+        const char *container_id;       /* the config's "container"; NULL: none */
+        const char *created_by, *author, *comment;
+        struct content_store *cs;
+        char *base_manifest, *base_config;
+        size_t base_manifest_len, base_config_len;
+        json_t *cfg;                    /* the new image's "config" */
+        char *diff_id;
+        int64_t layer_size;
+        char *created;
+};
+
 /* ---- the layer ---------------------------------------------------------- */
 
 struct layer_out {
@@ -166,11 +191,51 @@ static int ingest_cb(void *data, const void *buf, size_t len)
         return 0;
 }
 
+/* Every mtime in the tree below dfd later than epoch becomes epoch
+ * (BuildKit's rewrite-timestamp), children before their directory.
+ * Nothing is followed: symlinks get their own times. */
+static int clamp_tree(int dfd, int64_t epoch, berth_error_t **err)
+{
+        int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *de;
+        struct stat st;
+        int r = 0;
+
+        if (d == NULL) {
+                if (fd >= 0)
+                        close(fd);
+                return berth_error(err, errno, "clamp mtimes: open a directory");
+        }
+        while (r == 0 && (de = readdir(d)) != NULL) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (cfd >= 0) {
+                                r = clamp_tree(cfd, epoch, err);
+                                close(cfd);
+                        }
+                }
+                if (r == 0 && st.st_mtim.tv_sec >= epoch) {
+                        struct timespec ts[2] = { { .tv_sec = (time_t)epoch }, { .tv_sec = (time_t)epoch } };
+                        if (utimensat(dirfd(d), de->d_name, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+                                r = berth_error(err, errno, "clamp the mtime of %s", de->d_name);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
 /* The upper directory as a layer blob; *diff_id NULL when nothing
  * changed (docker then records an empty layer). */
-static int write_layer(struct engine *e, struct ctr *c, struct content_store *cs, char **diff_id, int64_t *size,
-                       berth_error_t **err)
+static int write_layer(struct commit *cm, char **diff_id, int64_t *size, berth_error_t **err)
 {
+        struct engine *e = cm->e;
+        struct ctr *c = cm->c;
+        struct content_store *cs = cm->cs;
         _cleanup_free_ char *dir = ctr_dir(e, c);
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         _cleanup_close_ int fd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -184,6 +249,8 @@ static int write_layer(struct engine *e, struct ctr *c, struct content_store *cs
                 return berth_fail(err, EOPNOTSUPP, "commit needs an overlay rootfs: container %s has none", c->name);
         if (fd < 0)
                 return berth_error(err, errno, "open %s", upper);
+        if (cm->clamp && clamp_tree(fd, cm->epoch, err) < 0)
+                return -1;
         if (ingest_begin_unnamed(cs, &l.in, err) < 0)
                 return -1;
         r = tree_tar_open(&t, &a, err);
@@ -228,35 +295,38 @@ static void set_or_delete(json_t *obj, const char *key, const char *value)
                 json_object_del(obj, key);
 }
 
-struct commit {
-        struct engine *e;
-        struct ctr *c;
-        const struct engine_commit_opts *o;
-        struct content_store *cs;
-        char *base_manifest, *base_config;
-        size_t base_manifest_len, base_config_len;
-        json_t *ctr_cfg, *cfg;
-        char *diff_id;
-        int64_t layer_size;
-        char *created;
-};
+/* The config document an image starts from without a base: this host's
+ * platform, no layers, no history. */
+static json_t *scratch_config_doc(void)
+{
+        struct platform p = { 0 };
+        json_t *doc;
+
+        platform_parse(NULL, &p, NULL);
+        doc = json_pack("{s:s, s:s, s:{s:s, s:[]}, s:[]}", "architecture", p.arch ? p.arch : "amd64", "os",
+                        p.os ? p.os : "linux", "rootfs", "type", "layers", "diff_ids", "history");
+        if (p.variant)
+                json_object_set_new(doc, "variant", json_string(p.variant));
+        platform_clear(&p);
+        return doc;
+}
 
 /* The image config document: the base's, moved on. */
 static int config_doc(struct commit *cm, char **digest, size_t *len, berth_error_t **err)
 {
-        _cleanup_archive_json_ json_t *doc = json_loadb(cm->base_config, cm->base_config_len, 0, NULL);
-        _cleanup_free_ char *created_by = join_cmd(json_object_get(cm->ctr_cfg, "Cmd"));
+        _cleanup_archive_json_ json_t *doc = cm->base_config ? json_loadb(cm->base_config, cm->base_config_len, 0, NULL)
+                                                             : scratch_config_doc();
         _cleanup_free_ char *text = NULL;
         json_t *rootfs, *history, *h;
 
         if (!json_is_object(doc))
-                return berth_error(err, 0, "the image config of %s is not a JSON object", cm->c->image_id);
+                return berth_error(err, 0, "the image config of %s is not a JSON object", cm->base_id);
         json_object_set(doc, "config", cm->cfg);
-        json_object_set_new(doc, "container", json_string(cm->c->id));
+        set_or_delete(doc, "container", cm->container_id);
         json_object_del(doc, "container_config");
         json_object_set_new(doc, "created", json_string(cm->created));
-        set_or_delete(doc, "author", cm->o->author);
-        set_or_delete(doc, "comment", cm->o->comment);
+        set_or_delete(doc, "author", cm->author);
+        set_or_delete(doc, "comment", cm->comment);
         rootfs = json_object_get(doc, "rootfs");
         if (!json_is_object(rootfs))
                 json_object_set_new(doc, "rootfs", rootfs = json_pack("{s:s, s:[]}", "type", "layers", "diff_ids"));
@@ -265,32 +335,45 @@ static int config_doc(struct commit *cm, char **digest, size_t *len, berth_error
         history = json_object_get(doc, "history");
         if (!json_is_array(history))
                 json_object_set_new(doc, "history", history = json_array());
-        h = json_pack("{s:s}", "created", cm->created);
-        if (cm->o->author)
-                json_object_set_new(h, "author", json_string(cm->o->author));
-        json_object_set_new(h, "created_by", json_string(created_by));
-        if (cm->o->comment)
-                json_object_set_new(h, "comment", json_string(cm->o->comment));
-        if (cm->diff_id == NULL)
-                json_object_set_new(h, "empty_layer", json_true());
-        json_array_append_new(history, h);
+        /* an image made for FROM scratch alone has no step to tell of */
+        if (cm->created_by != NULL || cm->diff_id != NULL) {
+                h = json_pack("{s:s}", "created", cm->created);
+                if (cm->author)
+                        json_object_set_new(h, "author", json_string(cm->author));
+                json_object_set_new(h, "created_by", json_string(cm->created_by ? cm->created_by : ""));
+                if (cm->comment)
+                        json_object_set_new(h, "comment", json_string(cm->comment));
+                if (cm->diff_id == NULL)
+                        json_object_set_new(h, "empty_layer", json_true());
+                json_array_append_new(history, h);
+        }
         text = json_dumps(doc, JSON_COMPACT);
         *len = strlen(text);
         return content_put(cm->cs, text, *len, digest, err);
 }
 
-/* The manifest: the base's, with the new config and the layer added. */
+/* The manifest: the base's, with the new config and the layer added
+ * (without a base: a Docker schema2 manifest, as dockerd's builder
+ * writes). */
 static int manifest_doc(struct commit *cm, const char *config_digest, size_t config_len, char **digest,
                         berth_error_t **err)
 {
-        _cleanup_archive_json_ json_t *doc = json_loadb(cm->base_manifest, cm->base_manifest_len, 0, NULL);
+        _cleanup_archive_json_ json_t *doc = NULL;
         _cleanup_manifest_ struct manifest *m = NULL;
         _cleanup_free_ char *text = NULL;
         json_t *config;
+        bool docker = true;
 
-        if (manifest_parse(cm->base_manifest, cm->base_manifest_len, NULL, &m, err) < 0 || !json_is_object(doc))
-                return berth_error_wrap(err, "the manifest of %s", cm->c->image_id);
-        bool docker = m->kind == MANIFEST_KIND_DOCKER;
+        if (cm->base_manifest == NULL) {
+                doc = json_pack("{s:i, s:s, s:{s:s}, s:[]}", "schemaVersion", 2, "mediaType",
+                                MEDIA_TYPE_DOCKER_MANIFEST, "config", "mediaType", MEDIA_TYPE_DOCKER_CONFIG, "layers");
+        } else {
+                doc = json_loadb(cm->base_manifest, cm->base_manifest_len, 0, NULL);
+                if (manifest_parse(cm->base_manifest, cm->base_manifest_len, NULL, &m, err) < 0 ||
+                    !json_is_object(doc))
+                        return berth_error_wrap(err, "the manifest of %s", cm->base_id);
+                docker = m->kind == MANIFEST_KIND_DOCKER;
+        }
         config = json_object_get(doc, "config");
         json_object_set_new(config, "digest", json_string(config_digest));
         json_object_set_new(config, "size", json_integer((json_int_t)config_len));
@@ -311,36 +394,45 @@ static int manifest_doc(struct commit *cm, const char *config_digest, size_t con
 static int read_base(struct commit *cm, struct image_store *s, berth_error_t **err)
 {
         struct imagedb_image img = { 0 };
-        int r = imagedb_image_get(image_store_db(s), cm->c->image_id, &img, err);
+        int r;
 
+        if (cm->base_id == NULL)
+                return 0;
+        r = imagedb_image_get(image_store_db(s), cm->base_id, &img, err);
         if (r == 0)
-                r = berth_fail(err, ENOENT, "No such image: %s", cm->c->image_id);
+                r = berth_fail(err, ENOENT, "No such image: %s", cm->base_id);
         if (r > 0)
                 r = content_read(cm->cs, img.manifest_digest, &cm->base_manifest, &cm->base_manifest_len, err);
         if (r >= 0)
-                r = content_read(cm->cs, cm->c->image_id, &cm->base_config, &cm->base_config_len, err);
+                r = content_read(cm->cs, cm->base_id, &cm->base_config, &cm->base_config_len, err);
         imagedb_image_clear(&img);
         return r < 0 ? -1 : 0;
 }
 
-static int image_cfg_of(struct commit *cm, berth_error_t **err)
+/* docker commit's config: the container's over its image's, then the
+ * commit's own; the history names the container's command. */
+static int image_cfg_of(struct commit *cm, const struct engine_commit_opts *o, char **created_by,
+                        berth_error_t **err)
 {
         _cleanup_archive_json_ json_t *doc = json_loadb(cm->base_config, cm->base_config_len, 0, NULL);
+        _cleanup_archive_json_ json_t *ctr_cfg = NULL;
 
         if (doc == NULL)
-                return berth_error(err, 0, "the image config of %s is not JSON", cm->c->image_id);
-        cm->ctr_cfg = container_config(cm->c, json_object_get(doc, "config"));
-        return commit_config(cm->o, cm->ctr_cfg, &cm->cfg, err);
+                return berth_error(err, 0, "the image config of %s is not JSON", cm->base_id);
+        ctr_cfg = container_config(cm->c, json_object_get(doc, "config"));
+        *created_by = join_cmd(json_object_get(ctr_cfg, "Cmd"));
+        return commit_config(o, ctr_cfg, &cm->cfg, err);
 }
 
+/* The layer (if any), the config and manifest documents, and the
+ * image's record: what commit and derive share. */
 static int make_image(struct commit *cm, struct image_store *s, const char *const *names, char **id,
                       berth_error_t **err)
 {
         _cleanup_free_ char *config_digest = NULL, *manifest_digest = NULL;
         size_t config_len = 0;
 
-        if (read_base(cm, s, err) < 0 || image_cfg_of(cm, err) < 0 ||
-            write_layer(cm->e, cm->c, cm->cs, &cm->diff_id, &cm->layer_size, err) < 0 ||
+        if ((cm->c && write_layer(cm, &cm->diff_id, &cm->layer_size, err) < 0) ||
             config_doc(cm, &config_digest, &config_len, err) < 0 ||
             manifest_doc(cm, config_digest, config_len, &manifest_digest, err) < 0)
                 return -1;
@@ -383,7 +475,6 @@ static void commit_clear(struct commit *cm)
 {
         free(cm->base_manifest);
         free(cm->base_config);
-        json_decref(cm->ctr_cfg);
         json_decref(cm->cfg);
         free(cm->diff_id);
         free(cm->created);
@@ -393,8 +484,8 @@ static void commit_clear(struct commit *cm)
 int engine_container_commit(struct engine *e, const char *name, const struct engine_commit_opts *o, char **id,
                             berth_error_t **err)
 {
-        struct commit cm = { .e = e, .o = o };
-        _cleanup_free_ char *full = NULL;
+        struct commit cm = { .e = e, .author = o->author, .comment = o->comment };
+        _cleanup_free_ char *full = NULL, *created_by = NULL;
         const char *names[2] = { NULL, NULL };
         int r;
 
@@ -403,11 +494,18 @@ int engine_container_commit(struct engine *e, const char *name, const struct eng
                 return -1;
         }
         names[0] = full;
+        cm.base_id = cm.c->image_id;
+        cm.container_id = cm.c->id;
         cm.created = now_rfc3339();
         bool paused = commit_pause(e, cm.c, o->pause);
         struct image_store *s = engine_images_lock(e);
         cm.cs = image_store_content(s);
-        r = make_image(&cm, s, names, id, err);
+        r = read_base(&cm, s, err);
+        if (r == 0)
+                r = image_cfg_of(&cm, o, &created_by, err);
+        cm.created_by = created_by;
+        if (r == 0)
+                r = make_image(&cm, s, names, id, err);
         engine_images_unlock(e);
         if (paused)
                 engine_container_pause(e, cm.c->id, false, NULL);
@@ -415,6 +513,37 @@ int engine_container_commit(struct engine *e, const char *name, const struct eng
                 engine_container_event(e, cm.c, "commit",
                                        json_pack("{s:s, s:s, s:s}", "comment", o->comment ? o->comment : "", "imageID",
                                                  *id, "imageRef", full ? full : ""));
+        commit_clear(&cm);
+        return r;
+}
+
+/* ---- derive: the builder's steps ------------------------------------------ */
+
+int engine_image_derive(struct engine *e, const struct engine_derive_opts *o, char **id, berth_error_t **err)
+{
+        struct commit cm = { .e = e, .base_id = o->base, .created_by = o->created_by, .comment = o->comment,
+                           .author = o->author };
+        const char *names[1] = { NULL };
+        int r = 0;
+
+        if (o->container != NULL) {
+                if (archive_ctr(e, o->container, &cm.c, err) < 0) {
+                        commit_clear(&cm);
+                        return -1;
+                }
+                cm.base_id = cm.c->image_id;
+                cm.container_id = o->reproducible ? NULL : cm.c->id;
+        }
+        cm.clamp = o->reproducible;
+        cm.epoch = o->epoch;
+        cm.cfg = o->config ? json_deep_copy(o->config) : json_object();
+        cm.created = o->created ? xstrdup(o->created) : now_rfc3339();
+        struct image_store *s = engine_images_lock(e);
+        cm.cs = image_store_content(s);
+        r = read_base(&cm, s, err);
+        if (r == 0)
+                r = make_image(&cm, s, names, id, err);
+        engine_images_unlock(e);
         commit_clear(&cm);
         return r;
 }

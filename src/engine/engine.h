@@ -223,3 +223,42 @@ int engine_container_commit(struct engine *e, const char *name, const struct eng
  * dangling, as dockerd takes them ({"key": {"value": true}} or
  * {"key": ["value"]}); another key is EINVAL "invalid filter 'key'". */
 int engine_volume_list_filtered(struct engine *e, json_t *filters, json_t **out, berth_error_t **err);
+
+/* ---- the builder (src/build) ---- */
+
+/* A new image from base (an image id; NULL: FROM scratch, no layers)
+ * with config as its "config", as is, and one history entry: with
+ * container (a created, stopped container of base's), its writable
+ * layer becomes the image's new layer (nothing changed: an empty_layer
+ * entry); without, the entry is an empty_layer (Dockerfile steps that
+ * change only the config).  Untagged; *id gets the image id. */
+struct engine_derive_opts {
+        const char *base;
+        const char *container;          /* NULL: no layer; base is then the container's image */
+        json_t *config;
+        const char *created_by, *comment;
+        const char *author;             /* MAINTAINER; NULL: none */
+        const char *created;            /* RFC 3339; NULL: now */
+        /* SOURCE_DATE_EPOCH: no mtime in the layer is later than epoch,
+         * and the config names no container, so that the same steps give
+         * the same digest */
+        bool reproducible;
+        int64_t epoch;
+};
+int engine_image_derive(struct engine *e, const struct engine_derive_opts *o, char **id, berth_error_t **err);
+
+/* The host path of a container's mounted rootfs (read it, never through
+ * symlinks: resolve inside it). */
+char *engine_container_rootfs(struct engine *e, const char *id);
+
+/* The build cache (engine-build.c): the image a step made on parent,
+ * found by the step's key (the instruction as expanded, plus whatever
+ * else decides its result).  get: 1 and *id, or 0 when none is known or
+ * the image is gone. */
+int engine_build_cache_get(struct engine *e, const char *parent, const char *key, char **id, berth_error_t **err);
+int engine_build_cache_put(struct engine *e, const char *parent, const char *key, const char *id,
+                           berth_error_t **err);
+/* The image is the parent of a cached step: untagged, it is one of the
+ * builder's intermediate images with children, which `docker images`
+ * leaves out without -a, as dockerd does. */
+bool engine_build_cache_is_parent(struct engine *e, const char *id);
