@@ -180,6 +180,39 @@ char *cli_registry_auth_header(const char *name)
         return xasprintf("X-Registry-Auth: %s", enc);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *cli_registry_config_header(void)
+{
+        _cleanup_error_ berth_error_t *err = NULL;
+        _cleanup_json_ json_t *cfg = config_load(&err), *all = json_object();
+        _cleanup_free_ const char **keys = NULL;
+        _cleanup_free_ char *text = NULL, *enc = NULL;
+        json_t *auths = json_object_get(cfg, "auths"), *e;
+        const char *k;
+        size_t n = 0;
+
+        /* every stored registry, keys sorted as Go marshals a map */
+        keys = xcalloc(json_object_size(auths) + 1, sizeof(char *));
+        json_object_foreach(auths, k, e)
+                keys[n++] = k;
+        qsort(keys, n, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *user = NULL, *password = NULL;
+                e = json_object_get(auths, keys[i]);
+                if (!entry_credentials(e, &user, &password))
+                        continue;
+                json_object_set_new(all, keys[i], auth_config(user, password, keys[i],
+                                                              json_string_value(json_object_get(e, "identitytoken"))));
+        }
+        text = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        enc = base64_encode(text, strlen(text), true);
+        return xasprintf("X-Registry-Config: %s", enc);
+}
+
 static int store_credentials(const char *server, const char *user, const char *password, const char *token,
                              berth_error_t **err)
 {

@@ -19,6 +19,21 @@ static const struct cli_command commands[] = {
           "      --detach-keys string   Override the key sequence for detaching a container\n"
           "      --no-stdin             Do not attach STDIN\n"
           "      --sig-proxy            Proxy all received signals to the process (default true)\n" },
+        { "build", cmd_build, "build [OPTIONS] PATH | -", "Build an image from a Dockerfile",
+          "      --build-arg list      Set build-time variables\n"
+          "      --check               Only lint the Dockerfile: the daemon's best-practice rules, no image\n"
+          "  -f, --file string         Name of the Dockerfile (Default is \"PATH/Dockerfile\")\n"
+          "      --force-rm            Always remove intermediate containers\n"
+          "      --iidfile string      Write the image ID to the file\n"
+          "      --label list          Set metadata for an image\n"
+          "      --network string      Set the networking mode for the RUN instructions during build (\"none\", \"host\")\n"
+          "      --no-cache            Do not use cache when building the image\n"
+          "      --platform string     Set platform if server is multi-platform capable\n"
+          "      --pull                Always attempt to pull a newer version of the image\n"
+          "  -q, --quiet               Suppress the build output and print image ID on success\n"
+          "      --rm                  Remove intermediate containers after a successful build (default true)\n"
+          "  -t, --tag list            Name and optionally a tag in the \"name:tag\" format\n"
+          "      --target string       Set the target build stage to build.\n" },
         { "commit", cmd_commit, "commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
           "Create a new image from a container's changes",
           "  -a, --author string    Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
@@ -201,7 +216,7 @@ static const struct {
         { "container", "stop", "stop" },       { "container", "top", "top" },
         { "container", "unpause", "unpause" }, { "container", "update", "update" },
         { "container", "wait", "wait" },
-        { "image", "history", "history" },     { "image", "import", "import" },
+        { "image", "build", "build" },         { "image", "history", "history" },     { "image", "import", "import" },
         { "image", "inspect", "image-inspect" },
         { "image", "load", "load" },           { "image", "ls", "images" },
         { "image", "list", "images" },         { "image", "prune", "image-prune" },

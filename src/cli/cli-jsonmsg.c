@@ -81,6 +81,8 @@ static void show(struct jsonmsg_display *d, json_t *m)
         _cleanup_free_ char *bar = has_progress ? progress_text(m) : NULL;
         size_t up = 0;
 
+        if (json_object_get(m, "aux") && d->on_aux)
+                d->on_aux(d->aux_opaque, json_object_get(m, "aux"));
         if (json_object_get(m, "aux") || d->out == NULL)
                 return;
         if (id && *id && has_progress) {
@@ -132,6 +134,7 @@ static int line(struct jsonmsg_display *d, const char *p, size_t n)
                 msg = json_string_value(json_object_get(m, "error"));
         if (msg) {
                 d->error = xstrdup(msg);
+                d->error_code = (long)json_integer_value(json_object_get(detail, "code"));
                 return 0;
         }
         show(d, m);

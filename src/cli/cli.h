@@ -189,6 +189,10 @@ struct jsonmsg_display {
         char *buf;              /* a partial line */
         size_t len;
         char *error;            /* the in-band error message, if any */
+        long error_code;        /* its errorDetail.code, 0 when none */
+        /* called with each "aux" object (build's {"ID": ...}) */
+        void (*on_aux)(void *opaque, json_t *aux);
+        void *aux_opaque;
 };
 void jsonmsg_init(struct jsonmsg_display *d, FILE *out, bool terminal);
 int jsonmsg_sink(void *opaque, const char *data, size_t len, berth_error_t **err);
@@ -274,6 +278,55 @@ struct run_opts {
 int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, int *exit_status);
 void run_opts_free(struct run_opts *o);
 
+/* ---- build contexts (cli-build-context.c) ---- */
+/* What the .dockerignore says of a context path ("dir/file", no leading
+ * "./"): send it; leave it out; or, for a directory, leave the directory
+ * itself out but walk it, because an exception ("!dir/keep") may match
+ * below it.  parent is the state the call on the path's directory filled
+ * (NULL for the entries of the context root); state, for a directory, is
+ * state_size zeroed bytes to fill for the entries inside it. */
+enum build_match { BUILD_SEND, BUILD_SKIP, BUILD_SKIP_DESCEND };
+struct build_filter {
+        enum build_match (*fn)(void *opaque, const char *path, bool is_dir, const void *parent, void *state);
+        void *opaque;
+        size_t state_size;
+};
+struct build_context;
+/* Bytes of the context read so far; last once at its end. */
+typedef void (*build_progress_fn)(void *opaque, long long sent, bool last);
+/* The context from a directory, filtered (filter NULL: everything); with
+ * dockerfile (not NULL), that content is added as a generated
+ * ".dockerfile.<hex>" and named in the .dockerignore sent. */
+int build_context_dir(const char *dir, const struct build_filter *filter, const char *dockerfile,
+                      size_t dockerfile_len, struct build_context **out, berth_error_t **err);
+/* The context from fd (stdin): the first 1 KiB is peeked to tell a tar
+ * (or compressed tar), streamed through as it is, from a Dockerfile... */
+int build_context_stdin(int fd, struct build_context **out, bool *is_archive, berth_error_t **err);
+/* ...which this reads whole and makes the only file of a new context. */
+int build_context_stdin_dockerfile(struct build_context *raw, struct build_context **out, berth_error_t **err);
+/* The tar as a stream to upload (owned by the context). */
+FILE *build_context_stream(struct build_context *c);
+void build_context_set_progress(struct build_context *c, build_progress_fn fn, void *opaque);
+/* The generated name of an added Dockerfile, NULL when none. */
+const char *build_context_dockerfile_name(struct build_context *c);
+/* Why reading the stream failed, if it did (owned by the context). */
+berth_error_t *build_context_error(struct build_context *c);
+void build_context_free(struct build_context *c);
+/* The filter of dir/.dockerignore (f->fn NULL and *out NULL when there
+ * is none), with the Dockerfile (its path in the context; NULL when it
+ * comes from elsewhere) and the .dockerignore kept as exceptions, as
+ * docker's TrimBuildFilesFromExcludes keeps them.  *out must outlive the
+ * stream, whose reads run the walk. */
+struct build_ignore;
+int build_ignore_load(const char *dir, const char *dockerfile, struct build_ignore **out, struct build_filter *f,
+                      berth_error_t **err);
+void build_ignore_free(struct build_ignore *ig);
+static inline void cleanup_build_ignorep(struct build_ignore **ig) { build_ignore_free(*ig); }
+#define _cleanup_build_ignore_ __attribute__((cleanup(cleanup_build_ignorep)))
+/* Whether the first bytes of a stream are a tar or a compressed archive. */
+bool build_is_archive(const void *head, size_t len);
+char *build_random_dockerfile_name(void);
+
 /* ---- commands ---- */
 typedef int (*cli_cmd_fn)(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
@@ -283,6 +336,7 @@ int cmd_pull(struct cli *c, int argc, char **argv);
 int cmd_rmi(struct cli *c, int argc, char **argv);
 int cmd_tag(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_build(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_ps(struct cli *c, int argc, char **argv);
 int cmd_create(struct cli *c, int argc, char **argv);
@@ -400,6 +454,9 @@ json_t *cli_volume_header(void);
  * a normalised name (docker.io/library/x), "e30=" (an empty object) when
  * there are none. */
 char *cli_registry_auth_header(const char *name);
+/* "X-Registry-Config: ..." for build: every stored registry's AuthConfig
+ * ("e30=" when there are none), as docker sends it. */
+char *cli_registry_config_header(void);
 
 /* ---- output helpers (cli-format.c) ---- */
 /* go-units HumanSize: 4 significant digits ("1.982MB"). */
