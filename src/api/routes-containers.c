@@ -125,11 +125,14 @@ struct attach {
         const char *id;
         struct engine_attach_opts o;
         berth_error_t *err;
+        bool ran;
 };
 
 static int attach_hijacked(struct http_hijack *h, void *data)
 {
         struct attach *a = data;
+
+        a->ran = true;
         return engine_container_attach(a->api->engine, a->id, h->fd, h->extra, h->extra_len, &a->o, &a->err);
 }
 
@@ -149,8 +152,15 @@ static int post_attach(struct http_request *req, void *data, berth_error_t **err
                        .stderr_ = http_query_bool(req, "stderr"), .logs = http_query_bool(req, "logs"),
                        .stream = http_query_bool(req, "stream") },
         };
+        /* counted before the 101, after which the client may start the
+         * container (engine.h) */
+        a.o.reserved = a.o.stream;
+        if (a.o.reserved)
+                engine_container_attach_reserve(api->engine, id, true);
         http_reply_hijack(req, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
                           attach_hijacked, &a);
+        if (a.o.reserved && !a.ran)
+                engine_container_attach_reserve(api->engine, id, false);
         if (a.err)
                 berth_debug("attach %.12s: %s", id, a.err->msg);
         berth_error_free(&a.err);

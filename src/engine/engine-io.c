@@ -190,18 +190,39 @@ int engine_container_tty(struct engine *e, const char *name, bool *tty, berth_er
 
 /* ---- attach ------------------------------------------------------------- */
 
+void engine_container_attach_reserve(struct engine *e, const char *id, bool reserve)
+{
+        struct ctr *c;
+
+        if (ctr_find(e, id, &c, NULL) < 0)
+                return;
+        pthread_mutex_lock(&c->lock);
+        if (reserve)
+                c->attach_waiting++;
+        else if (c->attach_waiting > 0)
+                c->attach_waiting--;
+        pthread_cond_broadcast(&c->changed);
+        pthread_mutex_unlock(&c->lock);
+        ctr_unref(c);
+}
+
 /* Wait for the container's shim (docker run attaches before it starts);
- * returns the attach socket. */
-static int wait_for_shim(struct engine *e, struct ctr *c, int client, berth_error_t **err)
+ * returns the attach socket.  A start waits while attach_waiting counts
+ * us (reserved: counted since before the 101). */
+static int wait_for_shim(struct engine *e, struct ctr *c, int client, bool reserved, berth_error_t **err)
 {
         int fd = -1;
 
         pthread_mutex_lock(&c->lock);
         if (c->status == CTR_EXITED || c->status == CTR_DEAD) {
+                if (reserved && c->attach_waiting > 0)
+                        c->attach_waiting--;
+                pthread_cond_broadcast(&c->changed);
                 pthread_mutex_unlock(&c->lock);
                 return berth_fail(err, EBUSY, "You cannot attach to a stopped container, start it first");
         }
-        c->attach_waiting++;
+        if (!reserved)
+                c->attach_waiting++;
         unsigned failures = c->start_failures;
         while (c->shim_pid <= 0 && !c->removed && c->status == CTR_CREATED && c->start_failures == failures) {
                 struct timespec t;
@@ -334,7 +355,7 @@ static int replay_log(struct engine *e, struct ctr *c, int fd, const struct engi
 static int attach_stream(struct engine *e, struct ctr *c, int fd, const void *extra, size_t extra_len,
                          const struct engine_attach_opts *o, berth_error_t **err)
 {
-        int shim = wait_for_shim(e, c, fd, err);
+        int shim = wait_for_shim(e, c, fd, o->reserved, err);
 
         if (shim >= 0 && o->stdin_ && extra_len > 0)
                 (void)write_all(shim, extra, extra_len);
@@ -351,15 +372,21 @@ int engine_container_attach(struct engine *e, const char *name, int fd, const vo
         struct ctr *c;
         int r = 0;
 
-        if (ctr_find(e, name, &c, err) < 0)
+        if (ctr_find(e, name, &c, err) < 0) {
+                if (o->reserved)
+                        engine_container_attach_reserve(e, name, false);
                 return -1;
+        }
         /* without stream only the log, which a stopped container has too */
         if (o->logs && replay_log(e, c, fd, o) < 0)
                 r = berth_fail(err, EPIPE, "the client went away");
-        if (r == 0 && o->stream)
+        if (r == 0 && o->stream) {
                 r = attach_stream(e, c, fd, extra, extra_len, o, err);
-        else
+        } else {
+                if (o->reserved)
+                        engine_container_attach_reserve(e, c->id, false);
                 shutdown(fd, SHUT_WR);
+        }
         ctr_unref(c);
         return r;
 }

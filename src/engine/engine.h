@@ -94,10 +94,18 @@ int engine_container_tty(struct engine *e, const char *name, bool *tty, berth_er
  * a container not started yet, waits for its start. */
 struct engine_attach_opts {
         bool stdin_, stdout_, stderr_, logs, stream;
+        bool reserved;  /* engine_container_attach_reserve was called */
 };
 /* extra: stdin bytes the client sent before fd was handed over. */
 int engine_container_attach(struct engine *e, const char *name, int fd, const void *extra, size_t extra_len,
                             const struct engine_attach_opts *o, berth_error_t **err);
+/* An attach about to answer 101: the client may send its start as soon
+ * as it has the 101, so a start must wait for this attacher to reach the
+ * shim, or the container's first output is lost (docker run).  Reserve
+ * before the 101; engine_container_attach (with o->reserved) gives the
+ * reservation back once it reached the shim or gave up; a caller whose
+ * hijack never ran gives it back with reserve false. */
+void engine_container_attach_reserve(struct engine *e, const char *id, bool reserve);
 int engine_container_resize(struct engine *e, const char *name, int rows, int cols, berth_error_t **err);
 
 /* docker exec: create (body as POST /containers/{id}/exec), start
