@@ -2,6 +2,7 @@
  * and the containers still running under their shims from before. */
 #include "engine/engine-internal.h"
 #include "image/image-store.h"
+#include <fcntl.h>
 #include <sys/stat.h>
 
 /* berth-init is installed (and built) next to berth-runtime; a bind
@@ -73,6 +74,10 @@ int engine_open(const struct engine_opts *o, struct engine **out, berth_error_t 
                 return berth_error_wrap(err, "engine");
         }
         adopt(e);
+        /* build contexts a daemon that died mid-build left (routes-build.c
+         * removes its own when a build ends) */
+        _cleanup_free_ char *builds = xasprintf("%s/builds", o->data_root);
+        remove_tree_at(AT_FDCWD, builds);
         *out = e;
         return 0;
 }

@@ -384,3 +384,16 @@ YAML
 	run docker run --rm --network none outside:1 ls -A /ctx
 	[ "$output" = file ] || die "context content"
 }
+
+@test "build contexts a killed berthd left behind are removed at its next start" {
+	local builds=$DAEMON_TMP/d/data/builds
+	mkdir -p "$builds/ctx-left"
+	echo stale >"$builds/ctx-left/file"
+	BERTHD_PID=$(cat "$DAEMON_TMP/d/berthd.pid")
+	kill -9 "$BERTHD_PID"
+	for _ in $(seq 100); do kill -0 "$BERTHD_PID" 2>/dev/null || break; sleep 0.05; done
+	BERTHD_PID=
+	berthd_start
+	[ ! -e "$builds/ctx-left" ] || die "a stale build context survived the restart"
+	build -q -t after-restart:1 - <<<'FROM bb:1' >/dev/null || die "build after the restart"
+}
