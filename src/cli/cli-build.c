@@ -29,6 +29,7 @@
 struct build_opts {
         json_t *tags;           /* strings, in order */
         json_t *buildargs;      /* name -> string or null */
+        bool reproducible;
         json_t *labels;         /* name -> string */
         const char *file, *target, *network, *iidfile, *platform;
         bool quiet, nocache, pull, check, rm, forcerm;
@@ -314,8 +315,23 @@ static int add_kv(json_t *map, const char *arg, bool build_arg)
 
 enum {
         OPT_BUILD_ARG = 0x100, OPT_TARGET, OPT_LABEL, OPT_NO_CACHE, OPT_PULL, OPT_NETWORK, OPT_CHECK,
-        OPT_IIDFILE, OPT_RM, OPT_FORCE_RM, OPT_PLATFORM,
+        OPT_IIDFILE, OPT_RM, OPT_FORCE_RM, OPT_PLATFORM, OPT_REPRODUCIBLE,
 };
+
+/* A reproducible build: the daemon takes SOURCE_DATE_EPOCH as a build arg
+ * (created times fixed, mtimes clamped).  As buildx does, the variable in
+ * our environment is passed on; --reproducible without it means epoch 0. */
+static void add_source_date_epoch(struct build_opts *o, bool reproducible)
+{
+        const char *env = getenv("SOURCE_DATE_EPOCH");
+
+        if (json_object_get(o->buildargs, "SOURCE_DATE_EPOCH"))
+                return;
+        if (env && *env)
+                json_object_set_new(o->buildargs, "SOURCE_DATE_EPOCH", json_string(env));
+        else if (reproducible)
+                json_object_set_new(o->buildargs, "SOURCE_DATE_EPOCH", json_string("0"));
+}
 
 static int parse(int argc, char **argv, struct build_opts *o)
 {
@@ -334,6 +350,7 @@ static int parse(int argc, char **argv, struct build_opts *o)
                 { "rm", optional_argument, NULL, OPT_RM },
                 { "force-rm", no_argument, NULL, OPT_FORCE_RM },
                 { "platform", required_argument, NULL, OPT_PLATFORM },
+                { "reproducible", no_argument, NULL, OPT_REPRODUCIBLE },
                 CLI_OPT_HELP, CLI_OPT_END,
         };
         int c;
@@ -376,6 +393,7 @@ static int parse(int argc, char **argv, struct build_opts *o)
                         break;
                 case OPT_FORCE_RM: o->forcerm = true; break;
                 case OPT_PLATFORM: o->platform = optarg; break;
+                case OPT_REPRODUCIBLE: o->reproducible = true; break;
                 case CLI_GETOPT_HELP: return 0;
                 default: return 125;
                 }
@@ -452,6 +470,7 @@ int cmd_build(struct cli *c, int argc, char **argv)
         r = parse(argc, argv, &o);
         if (r >= 0)
                 return r;
+        add_source_date_epoch(&o, o.reproducible);
         if (o.iidfile && unlink(o.iidfile) < 0 && errno != ENOENT) {
                 fprintf(stderr, "Removing image ID file: remove %s: %s\n", o.iidfile, go_strerror(errno));
                 return 1;

@@ -31,6 +31,8 @@ static const struct cli_command commands[] = {
           "      --platform string     Set platform if server is multi-platform capable\n"
           "      --pull                Always attempt to pull a newer version of the image\n"
           "  -q, --quiet               Suppress the build output and print image ID on success\n"
+          "      --reproducible        The same image from the same context: SOURCE_DATE_EPOCH (from the\n"
+          "                            environment, else 0) fixes times; without it the variable is passed on\n"
           "      --rm                  Remove intermediate containers after a successful build (default true)\n"
           "  -t, --tag list            Name and optionally a tag in the \"name:tag\" format\n"
           "      --target string       Set the target build stage to build.\n" },

@@ -184,3 +184,28 @@ setup() {
 	run berth run --rm --network none bt-build:df cat /s
 	[[ $output == from-stdin ]] || die "Dockerfile on stdin built: $output"
 }
+
+@test "build --reproducible: SOURCE_DATE_EPOCH is sent; berthd gives one image ID for two builds" {
+	echo data >"$CTX/file"
+	cat >"$CTX/Dockerfile" <<-EOF
+		FROM $BASE
+		COPY file /file
+		RUN echo built > /built
+		CMD ["cat", "/file"]
+	EOF
+	if [[ -z ${BERTH_TEST_HOST:-} ]]; then
+		# dockerd's legacy builder has no use for it, and says so
+		run "$BERTH_BIN" build --no-cache --reproducible "$CTX"
+		[[ $status -eq 0 ]] || die "build"
+		[[ $output == *"[SOURCE_DATE_EPOCH] were not consumed"* ]] || die "the arg did not reach dockerd"
+		return 0
+	fi
+	a=$("$BERTH_BIN" build -q --no-cache --reproducible "$CTX") || die "first build"
+	sleep 1
+	touch "$CTX/file"
+	b=$("$BERTH_BIN" build -q --no-cache --reproducible "$CTX") || die "second build"
+	[[ $a == sha256:* && $a == "$b" ]] || die "two IDs: $a $b"
+	# SOURCE_DATE_EPOCH from the environment is passed on the same way
+	c=$(SOURCE_DATE_EPOCH=0 "$BERTH_BIN" build -q --no-cache "$CTX") || die "third build"
+	[[ $c == "$a" ]] || die "SOURCE_DATE_EPOCH=0 gave $c, --reproducible $a"
+}
