@@ -195,6 +195,19 @@ static int add_heredoc(struct copy *cp, const struct df_heredoc *h, berth_error_
         return 0;
 }
 
+/* ADD <url>: fetched now (builder-url.c); never unpacked. */
+static int add_url(struct copy *cp, const char *url, berth_error_t **err)
+{
+        struct source s = { .fd = -1 };
+
+        if (build_fetch_url(cp->b, url, &s.fd, &s.st, &s.base, err) < 0)
+                return berth_error_wrap(err, "%s:%u", cp->b->df->file, cp->in->line);
+        s.rel = xstrdup(s.base);
+        cp->src = xrealloc(cp->src, (cp->nsrc + 1) * sizeof(*cp->src));
+        cp->src[cp->nsrc++] = s;
+        return 0;
+}
+
 static int find_sources(struct copy *cp, char **words, size_t n, berth_error_t **err)
 {
         const char *what = cp->add ? "ADD" : "COPY";
@@ -206,9 +219,11 @@ static int find_sources(struct copy *cp, char **words, size_t n, berth_error_t *
                                 return -1;
                         continue;
                 }
-                if (cp->add && (str_has_prefix(words[i], "http://") || str_has_prefix(words[i], "https://")))
-                        return berth_fail(err, EOPNOTSUPP, "%s:%u: ADD from a URL is not supported yet: %s",
-                                          cp->b->df->file, cp->in->line, words[i]);
+                if (cp->add && (str_has_prefix(words[i], "http://") || str_has_prefix(words[i], "https://"))) {
+                        if (add_url(cp, words[i], err) < 0)
+                                return -1;
+                        continue;
+                }
                 _cleanup_free_ char *rel = clean_rel(words[i]);
                 if (rel == NULL)
                         return berth_fail(err, EINVAL, "%s failed: forbidden path outside the build context: %s",

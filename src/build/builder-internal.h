@@ -115,6 +115,11 @@ int build_spool_open(struct build *b, berth_error_t **err);
 /* The tar in fd (from its start) extracted into path of container ctr. */
 int build_put_fd(struct build *b, const char *ctr, const char *path, int fd, berth_error_t **err);
 
+/* ---- builder-url.c: ADD <url> ---- */
+/* The URL's file in a spool file (*fd, from its start), with the stat the
+ * layer gets (0600, Last-Modified) and the name (the URL's last segment). */
+int build_fetch_url(struct build *b, const char *url, int *fd, struct stat *st, char **name, berth_error_t **err);
+
 /* ---- builder-copy.c: COPY, ADD, WORKDIR ---- */
 int build_copy_step(struct build *b, struct stage_state *s, const struct df_instr *in, berth_error_t **err);
 int build_workdir_step(struct build *b, struct stage_state *s, const struct df_instr *in, berth_error_t **err);

@@ -397,3 +397,48 @@ YAML
 	[ ! -e "$builds/ctx-left" ] || die "a stale build context survived the restart"
 	build -q -t after-restart:1 - <<<'FROM bb:1' >/dev/null || die "build after the restart"
 }
+
+@test "ADD <url>: fetched from a server on 127.0.0.1, mode 0600, a tar not unpacked; an HTTP error fails the step" {
+	local srv=$W/srv port pid
+	mkdir -p "$srv"
+	echo "from the web" >"$srv/page.txt"
+	tar -C "$srv" -czf "$srv/pack.tar.gz" page.txt
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+	python3 -m http.server --bind 127.0.0.1 --directory "$srv" "$port" >/dev/null 2>&1 3>&- &
+	pid=$!
+	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+	cat >"$W/Dockerfile" <<-EOF
+		FROM bb:1
+		ADD http://127.0.0.1:$port/page.txt /dl/
+		ADD http://127.0.0.1:$port/pack.tar.gz /dl/
+		CMD ["sh", "-c", "cat /dl/page.txt; stat -c %a /dl/page.txt; ls /dl"]
+	EOF
+	run build -q -t addurl:1 "$W"
+	if [ "$status" -ne 0 ]; then kill "$pid"; die "build"; fi
+	run docker run --rm --network none addurl:1
+	[ "${lines[0]}" = "from the web" ] && [ "${lines[1]}" = 600 ] || { kill "$pid"; die "content or mode"; }
+	[[ $output == *pack.tar.gz* ]] || { kill "$pid"; die "the tar was unpacked"; }
+	printf 'FROM bb:1\nADD http://127.0.0.1:%s/missing /x\n' "$port" >"$W/Dockerfile"
+	run build -t addurl:2 "$W"
+	kill "$pid"
+	[ "$status" -ne 0 ] && [[ $output == *"the server answered 404"* ]] || die "a 404 did not fail the step"
+}
+
+@test "an image berth built, pushed to the local registry, runs under Podman" {
+	local p=$DAEMON_TMP/podman
+	mkdir -p "$p/tmp"
+	echo "built by berth" >"$W/msg"
+	printf 'FROM bb:1\nCOPY msg /msg\nRUN echo ran >> /msg\nCMD ["cat", "/msg"]\n' >"$W/Dockerfile"
+	build -q -t "$REG_HOST/built:1" "$W" >/dev/null || die "build"
+	docker push "$REG_HOST/built:1" >/dev/null || die "push"
+	printf '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "%s/events.log"\nlock_type = "file"\n' "$p" >"$p/containers.conf"
+	run env CONTAINERS_CONF="$p/containers.conf" podman --root "$p/root" --runroot "$p/run" --tmpdir "$p/tmp" \
+		--storage-driver vfs --runtime /usr/sbin/runc \
+		run --rm --network none --tls-verify=false "$REG_HOST/built:1"
+	env CONTAINERS_CONF="$p/containers.conf" podman --root "$p/root" --runroot "$p/run" --tmpdir "$p/tmp" \
+		--storage-driver vfs rmi -a -f >/dev/null 2>&1 || true
+	grep -o " $p[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	rm -rf "$p"
+	[ "$status" -eq 0 ] || die "podman run"
+	[ "${lines[-2]}" = "built by berth" ] && [ "${lines[-1]}" = ran ] || die "output"
+}
