@@ -403,54 +403,63 @@ static int parse(int argc, char **argv, struct build_opts *o)
         return -1;
 }
 
+static int prepare_failed(berth_error_t **err)
+{
+        berth_error_wrap(err, "unable to prepare context");
+        return -1;
+}
+
+/* A context on stdin: a tar as it is, else a Dockerfile alone. */
+static int stdin_context(struct build_opts *o, struct build_context **ctx, char **dockerfile, berth_error_t **err)
+{
+        struct build_context *raw = NULL;
+        bool is_archive;
+        int r;
+
+        if (o->file && strcmp(o->file, "-") == 0)
+                return berth_error(err, 0, "invalid argument: can't use stdin for both build context and dockerfile");
+        if (build_context_stdin(0, &raw, &is_archive, err) < 0)
+                return prepare_failed(err);
+        if (is_archive) {
+                *ctx = raw;
+                *dockerfile = o->file ? xstrdup(o->file) : NULL;
+                return 0;
+        }
+        if (o->file && *o->file) {
+                build_context_free(raw);
+                berth_error(err, 0, "ambiguous Dockerfile source: both stdin and flag correspond to Dockerfiles");
+                return prepare_failed(err);
+        }
+        r = build_context_stdin_dockerfile(raw, ctx, err);
+        build_context_free(raw);
+        if (r < 0)
+                return prepare_failed(err);
+        *dockerfile = xstrdup("Dockerfile");
+        return 0;
+}
+
 /* The context as the arguments ask for it; *dockerfile is its path in the
  * tar for the query. */
 static int open_context(const char *arg, struct build_opts *o, struct build_ignore **ig, struct build_context **ctx,
                         char **dockerfile, berth_error_t **err)
 {
-        struct stat st;
-
-        if (strcmp(arg, "-") == 0) {
-                struct build_context *raw = NULL;
-                bool is_archive;
-                if (o->file && strcmp(o->file, "-") == 0)
-                        return berth_error(err, 0, "invalid argument: can't use stdin for both build context and dockerfile");
-                if (build_context_stdin(0, &raw, &is_archive, err) < 0)
-                        goto prepare;
-                if (is_archive) {
-                        *ctx = raw;
-                        *dockerfile = o->file ? xstrdup(o->file) : NULL;
-                        return 0;
-                }
-                if (o->file && *o->file) {
-                        build_context_free(raw);
-                        berth_error(err, 0, "ambiguous Dockerfile source: both stdin and flag correspond to Dockerfiles");
-                        goto prepare;
-                }
-                int r = build_context_stdin_dockerfile(raw, ctx, err);
-                build_context_free(raw);
-                if (r < 0)
-                        goto prepare;
-                *dockerfile = xstrdup("Dockerfile");
-                return 0;
-        }
-        if (stat(arg, &st) < 0)
-                return berth_error(err, 0, "unable to prepare context: path \"%s\" not found", arg);
-
         _cleanup_free_ char *dir = NULL, *rel = NULL, *content = NULL;
         size_t content_len = 0;
-        if (local_context(arg, o->file, &dir, &rel, &content, &content_len, err) < 0)
-                goto prepare;
         struct build_filter filter;
+        struct stat st;
+
+        if (strcmp(arg, "-") == 0)
+                return stdin_context(o, ctx, dockerfile, err);
+        if (stat(arg, &st) < 0)
+                return berth_error(err, 0, "unable to prepare context: path \"%s\" not found", arg);
+        if (local_context(arg, o->file, &dir, &rel, &content, &content_len, err) < 0)
+                return prepare_failed(err);
         if (build_ignore_load(dir, rel, ig, &filter, err) < 0)
                 return -1;
         if (build_context_dir(dir, &filter, rel ? NULL : content, content_len, ctx, err) < 0)
                 return -1;
         *dockerfile = rel ? steal_pointer(&rel) : xstrdup(build_context_dockerfile_name(*ctx));
         return 0;
-prepare:
-        berth_error_wrap(err, "unable to prepare context");
-        return -1;
 }
 
 int cmd_build(struct cli *c, int argc, char **argv)

@@ -239,7 +239,7 @@ static void test_errors(void **state)
 static void test_valid_odd(void **state)
 {
         static const char *ok[] = {
-                "[\\]a]", "[x\\-]", "a]", "]", "[[]", "[*]", "-", "\\[", "a\\\\", "!!", "[^a]", "\xff", "a\xff" "b",
+                "[\\]a]", "[x\\-]", "a]", "]", "[[]", "[*]", "-", "\\[", "a\\\\", "!!", "[^a]", "\xff", "a\xff\x62",
                 "./ /.", /* cleans to " ", which is empty once trimmed again */
         };
         (void)state;
