@@ -31,6 +31,17 @@ for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybo
 tar -C "$d/rootfs" -cf "$d/busybox.tar" .
 
 say import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$d/busybox.tar" demo/busybox:1
+# and an image built from it by a Dockerfile
+mkdir -p "$d/app"
+echo "hello from a Dockerfile" >"$d/app/greeting"
+cat >"$d/app/Dockerfile" <<'DOCKERFILE'
+FROM demo/busybox:1
+COPY greeting /greeting
+RUN echo "built on $(date -u +%F)" >> /greeting
+CMD ["cat", "/greeting"]
+DOCKERFILE
+say build -t demo/app:1 "$d/app"
+say run --rm --network none demo/app:1
 say images
 script='echo "hostname:     $(hostname)"; echo "pid:          $$ (PID 1 inside its own PID namespace)"; limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes); echo "memory limit: $limit bytes ($((limit / 1048576)) MiB)"'
 say run --rm --network none --hostname berth-demo -m 64m demo/busybox:1 sh -c "$script"
