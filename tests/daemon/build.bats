@@ -444,3 +444,27 @@ YAML
 	[ "$status" -eq 0 ] || die "podman run"
 	[ "${lines[-2]}" = "built by berth" ] && [ "${lines[-1]}" = ran ] || die "output"
 }
+
+@test "# escape=\`, MAINTAINER, USER by name, LABEL and ENV pairs: the image's author, user, labels and env" {
+	mkdir -p "$W/esc"
+	cat >"$W/esc/Dockerfile" <<'DF'
+# escape=`
+FROM bb:1
+MAINTAINER Jane Doe <jane@example.com>
+LABEL a="one two" b=three
+ENV X="x y" `
+    Z=z
+RUN echo "$X-$Z" > /xz && `
+    echo 'appuser:x:1000:1000::/:/bin/sh' >> /etc/passwd
+USER appuser
+CMD ["sh", "-c", "id -u; cat /xz"]
+DF
+	run build -q -t esc:1 "$W/esc"
+	[ "$status" -eq 0 ] || die "build"
+	run docker inspect -f '{{.Author}}|{{.Config.User}}|{{index .Config.Labels "a"}}|{{index .Config.Labels "b"}}' esc:1
+	[ "$output" = 'Jane Doe <jane@example.com>|appuser|one two|three' ] || die "inspect"
+	run docker inspect -f '{{json .Config.Env}}' esc:1
+	[[ $output == *'"X=x y"'* && $output == *'"Z=z"'* ]] || die "env"
+	run docker run --rm --network none esc:1
+	[ "${lines[0]}" = 1000 ] && [ "${lines[1]}" = "x y-z" ] || die "run"
+}
