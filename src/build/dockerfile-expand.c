@@ -369,19 +369,6 @@ static const char *getenv_(const struct lex *l, const char *name)
         return l->lookup ? l->lookup(name, l->data) : NULL;
 }
 
-static int fail(berth_error_t **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(berth_error_t **err, const char *fmt, ...)
-{
-        va_list ap;
-        _cleanup_free_ char *msg = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
-        va_end(ap);
-        return berth_fail(err, 0, "%s", msg);
-}
-
 static int lex_until(struct lex *l, int32_t stop, bool raw_escapes, struct strbuf *out, struct words *w,
                      berth_error_t **err);
 
@@ -396,7 +383,7 @@ static int lex_single_quote(struct lex *l, struct strbuf *out, berth_error_t **e
         for (;;) {
                 c = next(l, &at, &len);
                 if (c == LEX_EOF)
-                        return fail(err, "unexpected end of statement while looking for matching single-quote");
+                        return berth_fail(err, 0, "unexpected end of statement while looking for matching single-quote");
                 if (c == '\'') {
                         if (l->flags & DF_LEX_RAW_QUOTES)
                                 strbuf_add(out, at, len);
@@ -419,7 +406,7 @@ static int lex_double_quote(struct lex *l, struct strbuf *out, berth_error_t **e
         for (;;) {
                 c = peek1(l);
                 if (c == LEX_EOF)
-                        return fail(err, "unexpected end of statement while looking for matching double-quote");
+                        return berth_fail(err, 0, "unexpected end of statement while looking for matching double-quote");
                 if (c == '"') {
                         next(l, &at, &len);
                         if (l->flags & DF_LEX_RAW_QUOTES)
@@ -578,7 +565,7 @@ static int pattern_compile(const char *src, size_t n, bool reverse, bool greedy,
                         i++;
                         if (!rune_is(&r, i, '*') && !rune_is(&r, i, '?') && !rune_is(&r, i, '\\')) {
                                 _cleanup_free_ char *q = quote_n(src, n);
-                                int ret = fail(err, "invalid pattern (%s) in substitution: invalid escape '\\%.*s'", q,
+                                int ret = berth_fail(err, 0, "invalid pattern (%s) in substitution: invalid escape '\\%.*s'", q,
                                                i < r.n ? (int)r.len[i] : 0, i < r.n ? r.p[i] : "");
                                 runes_free(&r);
                                 return ret;
@@ -590,7 +577,7 @@ static int pattern_compile(const char *src, size_t n, bool reverse, bool greedy,
         }
         runes_free(&r);
         if (pat->nstars > MAX_STARS)
-                return fail(err, "pattern too complex in substitution (more than %d '*')", MAX_STARS);
+                return berth_fail(err, 0, "pattern too complex in substitution (more than %d '*')", MAX_STARS);
         return 0;
 }
 
@@ -648,7 +635,7 @@ static int subject_prepare(struct subject *sub, const struct pattern *pat, berth
         size_t k = 0;
 
         if ((uint64_t)pat->nstars * (sub->n + 1) > MAX_MEMO)
-                return fail(err, "pattern too complex in substitution");
+                return berth_fail(err, 0, "pattern too complex in substitution");
         sub->memo = xmalloc((pat->nstars * (sub->n + 1) + 1) * sizeof(*sub->memo));
         for (size_t i = 0; i < pat->nstars * (sub->n + 1); i++)
                 sub->memo[i] = -2;
@@ -867,11 +854,11 @@ static int lex_dollar_(struct lex *l, struct strbuf *out, berth_error_t **err)
         next(l, &at, &len);     /* '{' */
         c = peek1(l);
         if (c == LEX_EOF) {
-                ret = fail(err, "syntax error: missing '}'");
+                ret = berth_fail(err, 0, "syntax error: missing '}'");
                 goto out;
         }
         if (c == '{' || c == '}' || c == ':') {
-                ret = fail(err, "syntax error: bad substitution");
+                ret = berth_fail(err, 0, "syntax error: bad substitution");
                 goto out;
         }
         lex_name(l, &name);
@@ -879,7 +866,7 @@ static int lex_dollar_(struct lex *l, struct strbuf *out, berth_error_t **err)
         strbuf_add(&chs, at, len);
         switch (c) {
         case LEX_EOF:
-                ret = fail(err, "syntax error: missing '}'");
+                ret = berth_fail(err, 0, "syntax error: missing '}'");
                 goto out;
         case '}':
                 if ((value = getenv_(l, name.data)) != NULL)
@@ -901,13 +888,13 @@ static int lex_dollar_(struct lex *l, struct strbuf *out, berth_error_t **err)
         case '%': {
                 bool raw = c == '#' || c == '%', set, empty;
                 if (null_is_unset && raw) {
-                        ret = fail(err, "unsupported modifier (%s) in substitution", chs.data);
+                        ret = berth_fail(err, 0, "unsupported modifier (%s) in substitution", chs.data);
                         goto out;
                 }
                 strbuf_add(&word, "", 0);
                 if (lex_until(l, '}', raw, &word, NULL, err) < 0) {
                         if (peek1(l) == LEX_EOF)
-                                ret = fail(err, "syntax error: missing '}'");
+                                ret = berth_fail(err, 0, "syntax error: missing '}'");
                         else
                                 ret = -1;
                         goto out;
@@ -931,9 +918,9 @@ static int lex_dollar_(struct lex *l, struct strbuf *out, berth_error_t **err)
                         break;
                 case '?':
                         if (!set)
-                                ret = fail(err, "%s: %s", name.data, word.len ? word.data : "is not allowed to be unset");
+                                ret = berth_fail(err, 0, "%s: %s", name.data, word.len ? word.data : "is not allowed to be unset");
                         else if (null_is_unset && value[0] == '\0')
-                                ret = fail(err, "%s: %s", name.data, word.len ? word.data : "is not allowed to be empty");
+                                ret = berth_fail(err, 0, "%s: %s", name.data, word.len ? word.data : "is not allowed to be empty");
                         else
                                 strbuf_adds(out, value);
                         break;
@@ -945,7 +932,7 @@ static int lex_dollar_(struct lex *l, struct strbuf *out, berth_error_t **err)
                         break;
                 }
                 default:
-                        ret = fail(err, "unsupported modifier (%s) in substitution", chs.data);
+                        ret = berth_fail(err, 0, "unsupported modifier (%s) in substitution", chs.data);
                 }
                 goto out;
         }
@@ -956,13 +943,13 @@ static int lex_dollar_(struct lex *l, struct strbuf *out, berth_error_t **err)
                         next(l, &at, &len);
                 strbuf_add(&pattern, "", 0);
                 if (lex_until(l, '/', true, &pattern, NULL, err) < 0) {
-                        ret = peek1(l) == LEX_EOF ? fail(err, "syntax error: missing '/' in ${}") : -1;
+                        ret = peek1(l) == LEX_EOF ? berth_fail(err, 0, "syntax error: missing '/' in ${}") : -1;
                         free(pattern.data);
                         goto out;
                 }
                 strbuf_add(&word, "", 0);
                 if (lex_until(l, '}', true, &word, NULL, err) < 0) {
-                        ret = peek1(l) == LEX_EOF ? fail(err, "syntax error: missing '}'") : -1;
+                        ret = peek1(l) == LEX_EOF ? berth_fail(err, 0, "syntax error: missing '}'") : -1;
                         free(pattern.data);
                         goto out;
                 }
@@ -975,7 +962,7 @@ static int lex_dollar_(struct lex *l, struct strbuf *out, berth_error_t **err)
                 goto out;
         }
         default:
-                ret = fail(err, "unsupported modifier (%s) in substitution", chs.data);
+                ret = berth_fail(err, 0, "unsupported modifier (%s) in substitution", chs.data);
         }
 out:
         free(name.data);
@@ -989,7 +976,7 @@ static int lex_dollar(struct lex *l, struct strbuf *out, berth_error_t **err)
         int r;
 
         if (l->depth >= MAX_DEPTH)
-                return fail(err, "substitutions nested too deeply");
+                return berth_fail(err, 0, "substitutions nested too deeply");
         l->depth++;
         r = lex_dollar_(l, out, err);
         l->depth--;
@@ -1079,7 +1066,7 @@ static int lex_until(struct lex *l, int32_t stop, bool raw_escapes, struct strbu
         if (stop != LEX_EOF) {
                 char s[8];
                 snprintf(s, sizeof(s), "%c", (char)stop);
-                return fail(err, "unexpected end of statement while looking for matching %s", s);
+                return berth_fail(err, 0, "unexpected end of statement while looking for matching %s", s);
         }
         if (w)
                 words_finish(w);

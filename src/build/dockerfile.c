@@ -196,20 +196,6 @@ static char *show(const char *s)
         return xstrdup(s);
 }
 
-/* A reason, without the location. */
-static int reason(berth_error_t **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int reason(berth_error_t **err, const char *fmt, ...)
-{
-        va_list ap;
-        _cleanup_free_ char *msg = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
-        va_end(ap);
-        return berth_fail(err, EINVAL, "%s", msg);
-}
-
 /* Put "<file>:<line>: " before the reason in *err, one line. */
 static int located(berth_error_t **err, const char *file, unsigned line)
 {
@@ -751,8 +737,8 @@ static void split_ws(const char *rest, struct vec *out)
 static int json_error(enum json_result r, berth_error_t **err)
 {
         if (r == JSON_NUL)
-                return reason(err, "NUL character in a JSON string");
-        return reason(err, "when using JSON array syntax, arrays must be comprised of strings only");
+                return berth_fail(err, EINVAL, "NUL character in a JSON string");
+        return berth_fail(err, EINVAL, "when using JSON array syntax, arrays must be comprised of strings only");
 }
 
 /* parseMaybeJSON: the JSON array, or the text as one argument. */
@@ -814,7 +800,7 @@ static int parse_name_val(const char *rest, char esc, const char *what, struct d
                 while (*p && !ws(*p))
                         p++;
                 if (*p == '\0') {
-                        ret = reason(err, "%s must have two arguments", what);
+                        ret = berth_fail(err, EINVAL, "%s must have two arguments", what);
                         goto out;
                 }
                 q = p;
@@ -827,7 +813,7 @@ static int parse_name_val(const char *rest, char esc, const char *what, struct d
                 char *eq = strchr(words.v[i], '=');
                 if (eq == NULL) {
                         _cleanup_free_ char *s = show(words.v[i]);
-                        ret = reason(err, "Syntax error - can't find = in %s. Must be of the form: name=value", s);
+                        ret = berth_fail(err, EINVAL, "Syntax error - can't find = in %s. Must be of the form: name=value", s);
                         goto out;
                 }
                 kv_push(in, strndup(words.v[i], (size_t)(eq - words.v[i])) ?: (abort(), NULL), xstrdup(eq + 1), true);
@@ -971,7 +957,7 @@ static int heredoc_from_word(const char *word, struct df_heredoc *h, berth_error
                 return -1;
         if (nraw != nwords) {
                 _cleanup_free_ char *s = show(p);
-                return reason(err, "internal lexing of heredoc produced inconsistent results: %s", s);
+                return berth_fail(err, EINVAL, "internal lexing of heredoc produced inconsistent results: %s", s);
         }
         h->expand = count_quotes(words[0]) == count_quotes(raw[0]);
         h->name = steal_pointer(&words[0]);
@@ -1129,21 +1115,21 @@ static int parse_flags(struct pnode *pn, const struct fspec *spec, berth_error_t
                                 names[j] = spec[j].name;
                         s = suggest(name, names, nspec);
                         if (s)
-                                return reason(err, "unknown flag: %s (did you mean %s?)", flag, s);
-                        return reason(err, "unknown flag: %s", flag);
+                                return berth_fail(err, EINVAL, "unknown flag: %s (did you mean %s?)", flag, s);
+                        return berth_fail(err, EINVAL, "unknown flag: %s", flag);
                 }
                 if (used[k] && spec[k].type != F_STRINGS)
-                        return reason(err, "duplicate flag specified: %s", flag);
+                        return berth_fail(err, EINVAL, "duplicate flag specified: %s", flag);
                 used[k] = true;
                 if (spec[k].type == F_BOOL) {
                         if (eq && eq[1] == '\0')
-                                return reason(err, "missing a value on flag: %s", flag);
+                                return berth_fail(err, EINVAL, "missing a value on flag: %s", flag);
                         if (eq && strcasecmp(eq + 1, "true") != 0 && strcasecmp(eq + 1, "false") != 0) {
                                 _cleanup_free_ char *v = show(eq + 1);
-                                return reason(err, "expecting boolean value for flag %s, not: %s", flag, v);
+                                return berth_fail(err, EINVAL, "expecting boolean value for flag %s, not: %s", flag, v);
                         }
                 } else if (eq == NULL) {
-                        return reason(err, "missing a value on flag: %s", flag);
+                        return berth_fail(err, EINVAL, "missing a value on flag: %s", flag);
                 }
                 in->flags = xrealloc(in->flags, (in->nflags + 1) * sizeof(*in->flags));
                 in->flags[in->nflags++] = (struct df_flag){ steal_pointer(&name), eq ? xstrdup(eq + 1) : NULL };
@@ -1225,7 +1211,7 @@ int dockerfile_duration(const char *s, long long *ns, berth_error_t **err)
                 ulen = (size_t)(s - u);
                 if (ulen == 0) {
                         _cleanup_free_ char *q = quote(orig);
-                        return reason(err, "time: missing unit in duration %s", q);
+                        return berth_fail(err, EINVAL, "time: missing unit in duration %s", q);
                 }
                 for (size_t i = 0; i < ARRAY_SIZE(units); i++)
                         if (strlen(units[i].u) == ulen && memcmp(units[i].u, u, ulen) == 0)
@@ -1235,7 +1221,7 @@ int dockerfile_duration(const char *s, long long *ns, berth_error_t **err)
                         if (uu == NULL)
                                 abort();
                         qu = quote(uu);
-                        return reason(err, "time: unknown unit %s in duration %s", qu, q);
+                        return berth_fail(err, EINVAL, "time: unknown unit %s in duration %s", qu, q);
                 }
                 if (v > max / unit)
                         goto invalid;
@@ -1259,7 +1245,7 @@ int dockerfile_duration(const char *s, long long *ns, berth_error_t **err)
         return 0;
 invalid: {
         _cleanup_free_ char *q = quote(orig);
-        return reason(err, "time: invalid duration %s", q);
+        return berth_fail(err, EINVAL, "time: invalid duration %s", q);
 }
 }
 
@@ -1277,24 +1263,24 @@ static int check_health_flags(const struct df_instr *in, berth_error_t **err)
                         if (*p == '+' || *p == '-')
                                 neg = *p++ == '-';
                         if (*p == '\0')
-                                return reason(err, "strconv.ParseInt: parsing %s: invalid syntax", q);
+                                return berth_fail(err, EINVAL, "strconv.ParseInt: parsing %s: invalid syntax", q);
                         for (; *p; p++) {
                                 if (*p < '0' || *p > '9')
-                                        return reason(err, "strconv.ParseInt: parsing %s: invalid syntax", q);
+                                        return berth_fail(err, EINVAL, "strconv.ParseInt: parsing %s: invalid syntax", q);
                                 if (v <= INT32_MAX + 1ll)
                                         v = v * 10 + (*p - '0');
                                 range |= v > INT32_MAX + 1ll;
                         }
                         if (range || (!neg && v > INT32_MAX))
-                                return reason(err, "strconv.ParseInt: parsing %s: value out of range", q);
+                                return berth_fail(err, EINVAL, "strconv.ParseInt: parsing %s: value out of range", q);
                         if (neg && v > 0)
-                                return reason(err, "--retries cannot be negative (-%lld)", v);
+                                return berth_fail(err, EINVAL, "--retries cannot be negative (-%lld)", v);
                 } else {
                         long long d;
                         if (dockerfile_duration(f->value, &d, err) < 0)
                                 return -1;
                         if (d != 0 && d < 1000000)
-                                return reason(err, "Interval \"%s\" cannot be less than 1ms", f->name);
+                                return berth_fail(err, EINVAL, "Interval \"%s\" cannot be less than 1ms", f->name);
                 }
         }
         return 0;
@@ -1313,14 +1299,14 @@ static bool valid_stage_name(const char *s)
 static int need_one(const struct df_instr *in, const char *what, berth_error_t **err)
 {
         if (in->nargs != 1)
-                return reason(err, "%s requires exactly one argument", what);
+                return berth_fail(err, EINVAL, "%s requires exactly one argument", what);
         return 0;
 }
 
 static int need_some(size_t n, const char *what, berth_error_t **err)
 {
         if (n == 0)
-                return reason(err, "%s requires at least one argument", what);
+                return berth_fail(err, EINVAL, "%s requires at least one argument", what);
         return 0;
 }
 
@@ -1338,9 +1324,9 @@ static int build_onbuild(struct pnode *pn, berth_error_t **err)
         if (parse_flags(pn, no_flags, err) < 0)
                 return -1;
         if (c->kind == DF_ONBUILD)
-                return reason(err, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+                return berth_fail(err, EINVAL, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
         if (c->kind == DF_FROM || c->kind == DF_MAINTAINER)
-                return reason(err, "%s isn't allowed as an ONBUILD trigger", dockerfile_kind_name((enum df_kind)c->kind));
+                return berth_fail(err, EINVAL, "%s isn't allowed as an ONBUILD trigger", dockerfile_kind_name((enum df_kind)c->kind));
         c->in.line = in->line;
         c->in.end_line = in->end_line;
         c->in.heredocs = steal_pointer(&in->heredocs);
@@ -1376,17 +1362,17 @@ static int build_healthcheck(struct pnode *pn, berth_error_t **err)
         typ = in->args[0];
         if (strcmp(typ, "NONE") == 0) {
                 if (in->nargs != 1)
-                        return reason(err, "HEALTHCHECK NONE takes no arguments");
+                        return berth_fail(err, EINVAL, "HEALTHCHECK NONE takes no arguments");
                 return parse_flags(pn, health_flags, err);
         }
         if (parse_flags(pn, health_flags, err) < 0)
                 return -1;
         if (strcmp(typ, "CMD") != 0) {
                 _cleanup_free_ char *s = show(typ);
-                return reason(err, "Unknown type \"%s\" in HEALTHCHECK (try CMD)", s);
+                return berth_fail(err, EINVAL, "Unknown type \"%s\" in HEALTHCHECK (try CMD)", s);
         }
         if (in->nargs == 1)
-                return reason(err, "Missing command after HEALTHCHECK CMD");
+                return berth_fail(err, EINVAL, "Missing command after HEALTHCHECK CMD");
         return check_health_flags(in, err);
 }
 
@@ -1425,9 +1411,9 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
                 }
                 /* the suggestion in the case the keyword was written in */
                 if (best != SIZE_MAX)
-                        return reason(err, "unknown instruction: %s (did you mean %s?)", s,
+                        return berth_fail(err, EINVAL, "unknown instruction: %s (did you mean %s?)", s,
                                       has_upper && !has_lower ? upper[best] : lower[best]);
-                return reason(err, "unknown instruction: %s", s);
+                return berth_fail(err, EINVAL, "unknown instruction: %s", s);
         }
         in->kind = (enum df_kind)pn->kind;
         what = dockerfile_kind_name(in->kind);
@@ -1438,7 +1424,7 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
                         return -1;
                 for (size_t i = 0; i < in->nkvs; i++)
                         if (in->kvs[i].key[0] == '\0')
-                                return reason(err, "%s names can not be blank", what);
+                                return berth_fail(err, EINVAL, "%s names can not be blank", what);
                 return 0;
         case DF_MAINTAINER:
         case DF_WORKDIR:
@@ -1450,7 +1436,7 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
         case DF_ADD:
         case DF_COPY:
                 if (in->nargs < 2)
-                        return reason(err, "%s requires at least two arguments, but only one was provided. "
+                        return berth_fail(err, EINVAL, "%s requires at least two arguments, but only one was provided. "
                                            "Destination could not be determined", what);
                 if (parse_flags(pn, flags_for(pn->kind), err) < 0)
                         return -1;
@@ -1459,7 +1445,7 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
                         _cleanup_error_ berth_error_t *ignored = NULL;
                         if (heredoc_from_word(in->args[in->nargs - 1], &h, &ignored) > 0) {
                                 free(h.name);
-                                return reason(err, "%s cannot accept a heredoc as a destination", what);
+                                return berth_fail(err, EINVAL, "%s cannot accept a heredoc as a destination", what);
                         }
                 }
                 return 0;
@@ -1471,11 +1457,11 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
                                         *p = (char)(*p - 'A' + 'a');
                         if (!valid_stage_name(name)) {
                                 _cleanup_free_ char *q = quote(in->args[2]);
-                                return reason(err, "invalid name for build stage: %s, name can't start with a number "
+                                return berth_fail(err, EINVAL, "invalid name for build stage: %s, name can't start with a number "
                                                    "or contain symbols", q);
                         }
                 } else if (in->nargs != 1) {
-                        return reason(err, "FROM requires either one or three arguments");
+                        return berth_fail(err, EINVAL, "FROM requires either one or three arguments");
                 }
                 return parse_flags(pn, from_flags, err);
         case DF_ONBUILD:
@@ -1495,7 +1481,7 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
                 if (parse_flags(pn, no_flags, err) < 0 || need_some(in->nargs, what, err) < 0)
                         return -1;
                 if (!in->json)
-                        return reason(err, "SHELL requires the arguments to be in JSON form");
+                        return berth_fail(err, EINVAL, "SHELL requires the arguments to be in JSON form");
                 return 0;
         case DF_HEALTHCHECK:
                 return build_healthcheck(pn, err);
@@ -1511,7 +1497,7 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
                         free(in->args[i]);
                         in->args[i] = t;
                         if (*t == '\0')
-                                return reason(err, "VOLUME specified can not be an empty string");
+                                return berth_fail(err, EINVAL, "VOLUME specified can not be an empty string");
                 }
                 return 0;
         case DF_ARG: {
@@ -1526,7 +1512,7 @@ static int instr_build(struct pnode *pn, berth_error_t **err)
                 for (size_t i = 0; i < n && r == 0; i++) {
                         char *eq = strchr(words[i], '=');
                         if (eq == words[i])
-                                r = reason(err, "ARG names can not be blank");
+                                r = berth_fail(err, EINVAL, "ARG names can not be blank");
                         else if (eq)
                                 kv_push(in, strndup(words[i], (size_t)(eq - words[i])) ?: (abort(), NULL),
                                         xstrdup(eq + 1), true);
