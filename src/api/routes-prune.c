@@ -1,10 +1,10 @@
-/* POST /networks/prune and POST /build/prune: what `docker system prune`
- * (and `berth system prune`) call after the containers and before or
- * after the images.  Berth has no user-defined networks and no build
- * cache yet, so there is never anything to delete: the answers are
- * dockerd's when it finds nothing (Go's nil slices, so null lists), after
- * the same checks of the filters, with the same "prune" events.  Routes
- * for the container, image and volume prunes live with their objects. */
+/* POST /build/prune: what `docker system prune` (and `berth system
+ * prune`) call after the images.  Berth's builder keeps no cache that a
+ * prune could reclaim yet, so there is never anything to delete: the
+ * answer is dockerd's when it finds nothing (Go's nil slices, so null
+ * lists), after the same checks of the filters, with the same "prune"
+ * event.  Routes for the container, image, volume and network prunes live
+ * with their objects. */
 #include "api/http.h"
 #include "api/routes.h"
 #include "engine/engine.h"
@@ -33,40 +33,6 @@ static size_t filter_count(json_t *filters, const char *key)
         json_t *v = json_object_get(filters, key);
 
         return json_is_object(v) ? json_object_size(v) : json_array_size(v);
-}
-
-/* dockerd's networksAcceptedFilters, and getUntilFromPruneFilters' one
- * "until".  (Its value is not parsed: with no network to compare it
- * with, no answer depends on it.) */
-static int network_filters_check(json_t *filters, berth_error_t **err)
-{
-        const char *key;
-        json_t *v;
-
-        json_object_foreach(filters, key, v) {
-                if (strcmp(key, "label") != 0 && strcmp(key, "label!") != 0 && strcmp(key, "until") != 0)
-                        return berth_fail(err, EINVAL, "invalid filter '%s'", key);
-        }
-        if (filter_count(filters, "until") > 1)
-                return berth_fail(err, EINVAL, "more than one until filter specified");
-        return 0;
-}
-
-static int post_networks_prune(struct http_request *req, void *data, berth_error_t **err)
-{
-        struct api *api = data;
-        json_t *filters;
-
-        if (filters_parse(req, &filters, err) < 0)
-                return -1;
-        int r = network_filters_check(filters, err);
-        json_decref(filters);
-        if (r < 0)
-                return -1;
-        /* dockerd's predefined networks (bridge, host, none) are never
-         * pruned, and Berth has no other kind */
-        engine_event(api->engine, "network", "prune", "", json_pack("{s:s}", "reclaimed", "0"));
-        return http_reply_json(req, 200, json_pack("{s:n}", "NetworksDeleted"));
 }
 
 /* buildkit takes until or unused-for (not both, one value each) and
@@ -101,6 +67,5 @@ static int post_build_prune(struct http_request *req, void *data, berth_error_t 
 
 void api_routes_prune(struct api *api)
 {
-        http_route(api->http, "POST", "/networks/prune", post_networks_prune, api);
         http_route(api->http, "POST", "/build/prune", post_build_prune, api);
 }

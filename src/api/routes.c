@@ -7,5 +7,6 @@ void api_routes(struct api *api)
         api_routes_containers(api);
         api_routes_archive(api);
         api_routes_prune(api);
+        api_routes_networks(api);
         api_routes_build(api);
 }

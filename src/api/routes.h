@@ -19,6 +19,7 @@ void api_routes_containers(struct api *api);
 void api_routes_archive(struct api *api);
 /* Network and build cache prunes (docker system prune). */
 void api_routes_prune(struct api *api);
+void api_routes_networks(struct api *api);
 /* POST /build: the legacy builder protocol (src/build). */
 void api_routes_build(struct api *api);
 /* Register every route. */

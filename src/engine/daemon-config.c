@@ -15,7 +15,7 @@ static inline void decref_p(json_t **j) { json_decref(*j); }
 #define DEFAULT_HOST "unix:///run/berth/berth.sock"
 #define MAX_INSECURE 64
 
-enum kind { K_STRING, K_BOOL, K_STRINGS, K_OBJECT };
+enum kind { K_STRING, K_BOOL, K_STRINGS, K_OBJECT, K_INT, K_OBJECTS };
 
 /* Every key berthd knows; restart: only read when berthd starts. */
 static const struct key {
@@ -32,6 +32,14 @@ static const struct key {
         { "tlsverify", K_BOOL, true },        { "tlscacert", K_STRING, true },
         { "tlscert", K_STRING, true },        { "tlskey", K_STRING, true },
         { "seccomp-profile", K_STRING, true },
+        /* networking (engine-network.c reads them when it makes a network
+         * or an endpoint; bip only when it first makes the default bridge) */
+        { "bip", K_STRING, true },            { "default-address-pools", K_OBJECTS, false },
+        { "mtu", K_INT, false },              { "dns", K_STRINGS, false },
+        { "dns-search", K_STRINGS, false },   { "dns-opts", K_STRINGS, false },
+        { "ip", K_STRING, false },            { "icc", K_BOOL, false },
+        { "ip-masq", K_BOOL, false },         { "userland-proxy", K_BOOL, false },
+        { "ipv6", K_BOOL, false },
 };
 
 static const struct key *key_find(const char *name)
@@ -163,7 +171,8 @@ int daemon_ulimit_check(const char *where, const char *name, long long soft, lon
 
 static const char *kind_name(enum kind k)
 {
-        static const char *const names[] = { "a string", "a boolean", "an array of strings", "an object" };
+        static const char *const names[] = { "a string", "a boolean", "an array of strings", "an object",
+                                             "an integer", "an array of objects" };
 
         return names[k];
 }
@@ -177,6 +186,14 @@ static bool kind_ok(json_t *v, enum kind k)
         case K_STRING: return json_is_string(v);
         case K_BOOL: return json_is_boolean(v);
         case K_OBJECT: return json_is_object(v);
+        case K_INT: return json_is_integer(v);
+        case K_OBJECTS:
+                if (!json_is_array(v))
+                        return false;
+                json_array_foreach(v, i, e)
+                        if (!json_is_object(e))
+                                return false;
+                return true;
         case K_STRINGS:
                 if (!json_is_array(v))
                         return false;
@@ -506,6 +523,8 @@ static int typed(struct daemon_config *c, const char **key, berth_error_t **err)
         }
         *key = "hosts";
         if (check_hosts(c, err) < 0)
+                return -1;
+        if (daemon_net_config_check(g, key, err) < 0)
                 return -1;
         *key = "runtimes";
         return typed_runtimes(c, key, err);

@@ -9,7 +9,9 @@
  *
  * Keys: data-root, exec-root, hosts, pidfile, group, debug, log-level,
  * default-ulimits, default-runtime, runtimes, insecure-registries, tls,
- * tlsverify, tlscacert, tlscert, tlskey, seccomp-profile.
+ * tlsverify, tlscacert, tlscert, tlskey, seccomp-profile; for networks bip,
+ * default-address-pools, mtu, dns, dns-search, dns-opts, ip, icc, ip-masq,
+ * userland-proxy (accepted: published ports never need a proxy) and ipv6.
  *
  * The live configuration.  berthd publishes each configuration it loads
  * (at start, then at every SIGHUP that loads a good file); operations read
@@ -104,6 +106,12 @@ void daemon_config_runtime_cmd(json_t *body, const char *builtin_path, const cha
  * berth-runtime's path, shown for the built-in one. */
 json_t *daemon_config_runtimes_json(const char *builtin_path);
 const char *daemon_config_default_runtime(void);
+
+/* ---- networking ---------------------------------------------------------- */
+
+/* bip, default-address-pools, mtu, dns, ip and ipv6 of the given keys,
+ * checked (engine-network.c); *key: the one at fault. */
+int daemon_net_config_check(json_t *given, const char **key, berth_error_t **err);
 
 /* ---- ulimits ------------------------------------------------------------ */
 

@@ -13,17 +13,6 @@ struct ns_modes {
         bool net_host, pid_host;
 };
 
-static int bridge_error(const char *mode, berth_error_t **err)
-{
-        _cleanup_free_ char *q = printable(mode);
-
-        if (mode[0] == '\0' || strcmp(mode, "default") == 0 || strcmp(mode, "bridge") == 0)
-                return berth_error(err, 0, "HostConfig.NetworkMode: bridge networks are not available yet (issue: "
-                                   "networking); use --network none or --network host");
-        return berth_error(err, 0, "HostConfig.NetworkMode: network %s: user-defined networks are not available yet "
-                           "(issue: networking); use --network none or --network host", q);
-}
-
 /* "container:<name|id>": the engine resolved it to a namespace path. */
 static int container_mode(const char *field, const char *mode, const char *path, const char **out,
                           berth_error_t **err)
@@ -52,7 +41,13 @@ static int network_mode(struct spec_ctx *ctx, struct ns_modes *m, berth_error_t 
                 ctx->info->network = DOCKER_NETWORK_CONTAINER;
                 return container_mode("HostConfig.NetworkMode", m->net, ctx->in->netns_path, &m->net_path, err);
         } else {
-                return bridge_error(m->net, err);
+                /* the default bridge or a user-defined network: a namespace
+                 * of the container's own, which the engine made and named */
+                ctx->info->network = DOCKER_NETWORK_BRIDGE;
+                if (ctx->in->netns_path == NULL)
+                        return berth_error(err, 0, "HostConfig.NetworkMode: %s: the engine gave no network namespace",
+                                           m->net);
+                m->net_path = ctx->in->netns_path;
         }
         return 0;
 }
@@ -201,13 +196,10 @@ static int network_conflicts(struct spec_ctx *ctx, const char *hostname, berth_e
         if (container && json_object_size(exposed) > 0)
                 return berth_error(err, 0, "conflicting options: port exposing and the container type network mode");
         if (json_array_size(links) > 0)
-                return berth_error(err, 0, "HostConfig.Links: links need a bridge network, which is not available yet");
-        /* host mode discards them, as dockerd; anywhere else they would
-         * need a bridge network: an error, never a silent difference */
-        if ((json_object_size(ports) > 0 || publish_all) && !host)
-                return berth_error(err, 0, "HostConfig.PortBindings: publishing ports needs a bridge network, "
-                                           "which Berth does not have yet");
-        if (json_object_size(ports) > 0 || publish_all)
+                return berth_error(err, 0, "HostConfig.Links: legacy links are not supported by Berth: on a "
+                                           "user-defined network containers resolve each other by name");
+        /* host mode discards them, as dockerd; so does none, silently */
+        if ((json_object_size(ports) > 0 || publish_all) && host)
                 spec_warn(ctx, "Published ports are discarded when using host network mode");
         return 0;
 }

@@ -113,7 +113,8 @@ struct docker_spec_input {
         const char *hostname_path, *hosts_path, *resolv_conf_path;
         /* For the container:<x> modes: the namespaces to join
          * (/proc/<pid>/ns/net...), resolved by the engine; a mode whose
-         * path is NULL is an error. */
+         * path is NULL is an error.  For bridge networks, netns_path is
+         * the namespace the engine makes for the container at start. */
         const char *netns_path, *ipcns_path, *pidns_path;
         /* /dev/shm to bind for IpcMode container:<x> and shareable; NULL:
          * a private tmpfs (with a warning for container:<x>). */
@@ -136,6 +137,7 @@ enum docker_network_mode {
         DOCKER_NETWORK_NONE = 1,        /* a network namespace with lo only */
         DOCKER_NETWORK_HOST,            /* the host's network namespace */
         DOCKER_NETWORK_CONTAINER,       /* another container's (netns_path) */
+        DOCKER_NETWORK_BRIDGE,          /* its own, made by the engine (netns_path), with endpoints */
 };
 
 /* What the engine needs besides config.json.  Strings are owned; free with

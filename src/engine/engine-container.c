@@ -30,6 +30,7 @@ void ctr_unref(struct ctr *c)
         free(c->created);
         json_decref(c->body);
         json_decref(c->config);
+        json_decref(c->net);
         free(c->stop_signal);
         free(c->started_at);
         free(c->finished_at);

@@ -1,7 +1,7 @@
 /* docker create: the record, the rootfs (an overlay of the image), the
  * volumes, /etc/hostname, hosts and resolv.conf, and config.json. */
 #include "engine/docker-spec.h"
-#include "engine/engine-internal.h"
+#include "engine/engine-network.h"
 #include "image/image-store.h"
 #include "image/image.h"
 #include "image/imagedb.h"
@@ -62,51 +62,19 @@ static int find_image(struct image_store *s, const char *name, char **id, struct
         return image_config_parse(buf, len, cfg, err);
 }
 
-/* Bridge networks come with the networking issue: docker's default
- * ("default", no --network) runs without a network, and says so in the
- * create response's warnings, which the CLI prints. */
-static int network_policy(json_t *body, json_t *warnings, berth_error_t **err)
+/* The image's EXPOSE ports join the container's own, as dockerd merges
+ * them into its Config: -P publishes them all. */
+static void merge_exposed_ports(json_t *body, const struct image_config *cfg)
 {
-        json_t *host = json_object_get(body, "HostConfig");
-        const char *mode = json_string_value(json_object_get(host, "NetworkMode"));
+        json_t *ports = json_object_get(body, "ExposedPorts");
 
-        if (mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0) {
-                if (host == NULL)
-                        json_object_set_new(body, "HostConfig", host = json_object());
-                json_object_set_new(host, "NetworkMode", json_string("none"));
-                json_array_append_new(warnings, json_string("Bridge networks are not available in Berth yet: the "
-                                                            "container runs with --network none"));
-                return 0;
-        }
-        if (strcmp(mode, "bridge") == 0)
-                return berth_fail(err, EINVAL,
-                                   "bridge networks are not available in Berth yet: use --network none, host or "
-                                   "container:<name>");
-        return 0;
-}
-
-static int write_etc_files(const char *dir, const char *hostname, bool host_network, berth_error_t **err)
-{
-        _cleanup_free_ char *hn = xasprintf("%s/hostname", dir);
-        _cleanup_free_ char *hosts = xasprintf("%s/hosts", dir);
-        _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", dir);
-        _cleanup_free_ char *hn_line = xasprintf("%s\n", hostname);
-        _cleanup_free_ char *host_hosts = NULL;
-        _cleanup_free_ char *host_resolv = NULL;
-        _cleanup_free_ char *hosts_text = NULL;
-        size_t len;
-
-        if (host_network && read_file("/etc/hosts", &host_hosts, &len, NULL) == 0)
-                hosts_text = xstrdup(host_hosts);
-        else
-                hosts_text = xasprintf("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-                                       hostname);
-        if (read_file("/etc/resolv.conf", &host_resolv, &len, NULL) < 0)
-                host_resolv = xstrdup("");
-        if (write_file(hn, hn_line, strlen(hn_line), err) < 0 || write_file(hosts, hosts_text, strlen(hosts_text), err) < 0 ||
-            write_file(resolv, host_resolv, strlen(host_resolv), err) < 0)
-                return -1;
-        return 0;
+        if (cfg->exposed_ports == NULL || cfg->exposed_ports[0] == NULL)
+                return;
+        if (!json_is_object(ports))
+                json_object_set_new(body, "ExposedPorts", ports = json_object());
+        for (char **p = cfg->exposed_ports; *p; p++)
+                if (json_object_get(ports, *p) == NULL)
+                        json_object_set_new(ports, *p, json_object());
 }
 
 /* Named and anonymous volumes (engine-volumes.c), made on first use and
@@ -161,6 +129,7 @@ struct create {
         struct image_config *cfg;
         char *dir, *rootfs;
         bool rootfs_made;
+        bool bridged;           /* its own namespace, with endpoints at start */
 };
 
 /* "container:<name|id>" modes join a running container's namespace:
@@ -201,6 +170,9 @@ static int build_spec(struct create *cr, struct docker_spec_info *info, berth_er
         size_t n = 0;
         int r = join_path(cr->e, hc, "NetworkMode", "net", &netns, err);
 
+        if (r == 0 && cr->bridged)
+                netns = ctr_netns_path(cr->e, cr->c->id);
+
         if (r == 0)
                 r = join_path(cr->e, hc, "IpcMode", "ipc", &ipcns, err);
         if (r == 0)
@@ -240,8 +212,13 @@ static int make_container(struct create *cr, berth_error_t **err)
         _cleanup_free_ char *config_path = xasprintf("%s/config.json", cr->dir);
         int r = build_spec(cr, &info, err);
 
+        if (r == 0) {
+                _cleanup_free_ char *hn_line = xasprintf("%s\n", info.hostname);
+                _cleanup_free_ char *hn = xasprintf("%s/hostname", cr->dir);
+                r = write_file(hn, hn_line, strlen(hn_line), err);
+        }
         if (r == 0)
-                r = write_etc_files(cr->dir, info.hostname, info.network == DOCKER_NETWORK_HOST, err);
+                r = ctr_write_etc(cr->e, cr->c, err);
         if (r == 0 && json_dump_file(cr->c->config, config_path, JSON_INDENT(2)) < 0)
                 r = berth_error(err, errno, "write %s", config_path);
         if (r == 0) {
@@ -264,6 +241,8 @@ static int mount_rootfs(struct create *cr, berth_error_t **err)
         _cleanup_free_ char *image_id = NULL;
         int r = find_image(s, json_string_value(json_object_get(cr->body, "Image")), &image_id, &cr->cfg, err);
 
+        if (r == 0)
+                merge_exposed_ports(cr->body, cr->cfg);
         if (r == 0 && (r = mkdir_p(cr->rootfs, 0755, err)) == 0) {
                 r = rootfs_create(s, cr->c->id, image_id, cr->rootfs, NULL, err);
                 cr->rootfs_made = r == 0;
@@ -313,13 +292,14 @@ int engine_container_create(struct engine *e, json_t *body, const char *name, ch
         c->created = now_rfc3339();
         cr.dir = ctr_dir(e, c);
         cr.rootfs = xasprintf("%s/rootfs", cr.dir);
-        if ((r = check_name(e, c->name, err)) < 0 || (r = network_policy(cr.body, cr.warnings, err)) < 0)
+        if ((r = check_name(e, c->name, err)) < 0 || (r = ctr_net_prepare(e, cr.body, &cr.bridged, err)) < 0)
                 goto out;
+        /* the /etc files are written from the record's body */
+        c->body = json_incref(cr.body);
         if ((r = mount_rootfs(&cr, err)) < 0 || (r = make_container(&cr, err)) < 0) {
                 undo(&cr);
                 goto out;
         }
-        c->body = json_incref(cr.body);
         c->status = CTR_CREATED;
         /* the name may have been taken while the rootfs was made: check
          * and add under the list's lock */

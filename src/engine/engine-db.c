@@ -45,7 +45,7 @@ void engine_db_close(struct engine *e)
 
 static json_t *record_of(struct ctr *c)
 {
-        return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:O, s:O*, s:s?, s:i, s:b, s:b, s:b, s:s, s:i, s:i, s:I, "
+        json_t *rec = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:O, s:O*, s:s?, s:i, s:b, s:b, s:b, s:s, s:i, s:i, s:I, "
                          "s:s?, s:s?, s:s?, s:b, s:i}",
                          "id", c->id, "name", c->name, "image", c->image, "image_id", c->image_id, "created",
                          c->created, "body", c->body, "config", c->config, "stop_signal", c->stop_signal,
@@ -54,6 +54,10 @@ static json_t *record_of(struct ctr *c)
                          (int)c->shim_pid, "exit_code", (json_int_t)c->exit_code, "started_at", c->started_at,
                          "finished_at", c->finished_at, "error", c->error, "oom_killed", c->oom_killed,
                          "restart_count", (int)c->restart_count);
+
+        if (rec && c->net)
+                json_object_set(rec, "net", c->net);
+        return rec;
 }
 
 int engine_db_save(struct engine *e, struct ctr *c, berth_error_t **err)
@@ -127,6 +131,7 @@ static struct ctr *ctr_from_record(json_t *rec)
         c->error = dup_member(rec, "error");
         c->oom_killed = json_is_true(json_object_get(rec, "oom_killed"));
         c->restart_count = (unsigned)json_integer_value(json_object_get(rec, "restart_count"));
+        c->net = json_incref(json_object_get(rec, "net"));
         if (c->name == NULL || c->body == NULL || strlen(c->id) != CONTAINER_ID_LEN) {
                 ctr_unref(c);
                 return NULL;

@@ -1,5 +1,5 @@
 /* docker inspect, ps and top: containers in the Engine API's shapes. */
-#include "engine/engine-internal.h"
+#include "engine/engine-network.h"
 #include "runtime/container.h"
 #include <time.h>
 
@@ -86,19 +86,6 @@ static json_t *host_config(struct ctr *c)
         return h ? json_deep_copy(h) : json_pack("{s:s}", "NetworkMode", "none");
 }
 
-static json_t *network_settings(struct ctr *c)
-{
-        json_t *h = json_object_get(c->body, "HostConfig");
-        const char *mode = json_string_value(json_object_get(h, "NetworkMode"));
-        json_t *networks = json_object();
-
-        if (mode && (strcmp(mode, "none") == 0 || strcmp(mode, "host") == 0))
-                json_object_set_new(networks, mode, json_pack("{s:s, s:s, s:s}", "IPAddress", "", "Gateway", "",
-                                                              "MacAddress", ""));
-        return json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}", "Bridge", "", "SandboxID", "", "Ports", json_object(),
-                         "Networks", networks, "IPAddress", "", "Gateway", "");
-}
-
 static json_t *inspect_locked(struct engine *e, struct ctr *c)
 {
         _cleanup_free_ char *log = ctr_log_path(e, c);
@@ -117,7 +104,7 @@ static json_t *inspect_locked(struct engine *e, struct ctr *c)
                          "HostnamePath", hostname, "HostsPath", hosts, "LogPath", log, "Name", name, "RestartCount",
                          (int)c->restart_count, "Driver", "overlay2", "Platform", "linux", "Mounts", json_array(),
                          "Config", config_json(c), "HostConfig", host_config(c), "NetworkSettings",
-                         network_settings(c), "GraphDriver", "Name", "overlay2", "Data", json_object());
+                         ctr_net_settings(c), "GraphDriver", "Name", "overlay2", "Data", json_object());
 }
 
 int engine_container_inspect(struct engine *e, const char *name, json_t **out, berth_error_t **err)
@@ -288,12 +275,12 @@ static json_t *summary(struct ctr *c)
         json_t *labels = json_object_get(c->body, "Labels");
         const char *mode = json_string_value(json_object_get(json_object_get(c->body, "HostConfig"), "NetworkMode"));
 
-        return json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:s, s:s, s:[], s:o, s:{s:s}, s:{s:{}}, s:[]}", "Id", c->id,
+        return json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:{s:s}, s:{s:o}, s:[]}", "Id", c->id,
                          "Names", name, "Image", c->image ? c->image : "", "ImageID", c->image_id ? c->image_id : "",
                          "Command", command, "Created", (json_int_t)rfc3339_to_unix(c->created), "State",
-                         ctr_status_name(c->status), "Status", status, "Ports", "Labels",
+                         ctr_status_name(c->status), "Status", status, "Ports", ctr_net_ports_summary(c), "Labels",
                          labels ? json_deep_copy(labels) : json_object(), "HostConfig", "NetworkMode",
-                         mode ? mode : "none", "NetworkSettings", "Networks", "Mounts");
+                         mode ? mode : "none", "NetworkSettings", "Networks", ctr_net_networks_summary(c), "Mounts");
 }
 
 int engine_container_list(struct engine *e, bool all, json_t *filters, json_t **out, berth_error_t **err)

@@ -41,6 +41,9 @@ struct ctr {
         /* engine-health.c: the healthcheck's state and thread; NULL until
          * a container with a healthcheck first runs */
         struct health *health;
+        /* engine-endpoint.c: the endpoints up now (NetworkSettings-shaped:
+         * SandboxKey, Networks, Ports); NULL when there are none */
+        json_t *net;
 };
 
 struct engine {
@@ -52,6 +55,7 @@ struct engine {
         struct ctr **ctrs;
         size_t n_ctrs;
         void *db;               /* sqlite3 */
+        struct netmgr *net;     /* networks (engine-network.h) */
 };
 
 /* engine-db.c */

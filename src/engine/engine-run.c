@@ -1,7 +1,7 @@
 /* Running containers: the shim launched at start, its control socket, the
  * monitor that records the exit, stop/kill/pause, wait, and removal. */
 #include "engine/daemon-config.h"
-#include "engine/engine-internal.h"
+#include "engine/engine-network.h"
 #include "image/image-store.h"
 #include "oci/signals.h"
 #include "runtime/container.h"
@@ -308,6 +308,7 @@ static void record_exit(struct engine *e, struct ctr *c)
         pthread_mutex_unlock(&c->lock);
         /* the runtime container is the shim's to delete; make sure */
         container_delete(e->runtime_root, c->id, true, NULL);
+        ctr_net_down(e, c);
 }
 
 struct monitor {
@@ -446,6 +447,17 @@ static int runtime_pid(struct engine *e, const char *id, pid_t *pid)
         return 0;
 }
 
+/* A start that failed before its shim ran: the endpoints go at once (the
+ * monitor that would release them runs only with a shim). */
+static void net_release_locked(struct engine *e, struct ctr *c)
+{
+        if (c->net == NULL)
+                return;
+        pthread_mutex_unlock(&c->lock);
+        ctr_net_down(e, c);
+        pthread_mutex_lock(&c->lock);
+}
+
 static int start_locked(struct engine *e, struct ctr *c, berth_error_t **err)
 {
         _cleanup_free_ char *state = ctr_shim_dir(e, c);
@@ -455,7 +467,8 @@ static int start_locked(struct engine *e, struct ctr *c, berth_error_t **err)
                 return berth_fail(err, EALREADY, "container %s is already running", c->name);
         if (c->status == CTR_REMOVING || c->removed)
                 return berth_fail(err, EBUSY, "container %s is marked for removal", c->name);
-        if (ctr_rootfs_ensure(e, c, err) < 0 || launch_shim(e, c, err) < 0) {
+        if (ctr_rootfs_ensure(e, c, err) < 0 || ctr_net_up(e, c, err) < 0 || launch_shim(e, c, err) < 0) {
+                net_release_locked(e, c);
                 set_str(&c->error, xstrdup((*err)->msg));
                 c->exit_code = 127;
                 c->start_failures++;
@@ -765,8 +778,10 @@ int engine_container_remove(struct engine *e, const char *name, bool force, bool
                 wait_exit(c, c->exits, NULL);
                 pthread_mutex_unlock(&c->lock);
         }
-        if (r == 0)
+        if (r == 0) {
+                ctr_net_down(e, c);
                 r = remove_files(e, c, err);
+        }
         if (r == 0)
                 r = engine_db_delete(e, c->id, err);
         if (r == 0) {

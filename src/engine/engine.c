@@ -1,6 +1,6 @@
 /* Opening the engine: directories, the image store, the container records,
  * and the containers still running under their shims from before. */
-#include "engine/engine-internal.h"
+#include "engine/engine-network.h"
 #include "image/image-store.h"
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -38,6 +38,18 @@ static bool policy_always(struct ctr *c)
         return name && strcmp(name, "always") == 0 && !c->auto_remove;
 }
 
+/* Endpoints of the containers recorded as running are taken back (their
+ * monitors release them if the container turns out to be gone); those of
+ * the others, left by a daemon that died before it saw the exit, go. */
+static void restore_networks(struct engine *e)
+{
+        for (size_t i = 0; i < e->n_ctrs; i++) {
+                struct ctr *c = e->ctrs[i];
+                bool running = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
+                ctr_net_restore(e, c, running);
+        }
+}
+
 /* Containers recorded as running: re-adopt those whose shim lives, mark
  * the others exited (their shim wrote the exit file, or died: their
  * monitor restarts them by their policy, after a reboot too).  As
@@ -69,10 +81,12 @@ int engine_open(const struct engine_opts *o, struct engine **out, berth_error_t 
         pthread_mutex_init(&e->images_lock, NULL);
         if (mkdir_p(shims, 0700, err) < 0 || mkdir_p(containers, 0710, err) < 0 ||
             mkdir_p(o->runtime_root, 0700, err) < 0 || image_store_open(o->data_root, &e->images, err) < 0 ||
-            engine_db_open(e, err) < 0 || engine_db_load(e, &e->ctrs, &e->n_ctrs, err) < 0) {
+            engine_db_open(e, err) < 0 || engine_db_load(e, &e->ctrs, &e->n_ctrs, err) < 0 ||
+            engine_net_open(e, err) < 0) {
                 engine_close(e);
                 return berth_error_wrap(err, "engine");
         }
+        restore_networks(e);
         adopt(e);
         /* build contexts a daemon that died mid-build left (routes-build.c
          * removes its own when a build ends) */
@@ -95,6 +109,7 @@ void engine_close(struct engine *e)
         e->ctrs = NULL;
         e->n_ctrs = 0;
         pthread_mutex_unlock(&e->lock);
+        engine_net_close(e);
         if (e->db)
                 engine_db_close(e);
         image_store_close(e->images);

@@ -132,6 +132,16 @@ int engine_container_stats(struct engine *e, const char *name, bool stream, engi
 void engine_event(struct engine *e, const char *type, const char *action, const char *id, json_t *attrs);
 json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t since, int timeout_ms);
 
+/* Networks: /networks API shapes (engine-network.c). */
+int engine_network_create(struct engine *e, json_t *body, json_t **out, berth_error_t **err);
+int engine_network_inspect(struct engine *e, const char *name, json_t **out, berth_error_t **err);
+int engine_network_list(struct engine *e, json_t *filters, json_t **out, berth_error_t **err);
+int engine_network_remove(struct engine *e, const char *name, berth_error_t **err);
+int engine_network_prune(struct engine *e, json_t *filters, json_t **out, berth_error_t **err);
+/* body: {Container, EndpointConfig} and {Container, Force} */
+int engine_network_connect(struct engine *e, const char *name, json_t *body, berth_error_t **err);
+int engine_network_disconnect(struct engine *e, const char *name, json_t *body, berth_error_t **err);
+
 /* Volumes (local driver): /volumes API shapes. */
 int engine_volume_create(struct engine *e, json_t *body, json_t **out, berth_error_t **err);
 int engine_volume_inspect(struct engine *e, const char *name, json_t **out, berth_error_t **err);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # docker-compose (Debian's 1.29, through docker-py) against berthd: up -d,
-# ps, logs, a second up that changes nothing, down.  Two services without
-# networks or ports: network_mode none, since bridge networks (the
-# project's default network) come with the networking issue.
+# ps, logs, a second up that changes nothing, down.  Two services with
+# network_mode none; network.bats has a project on its default network,
+# with names and a published port.
 
 bats_require_minimum_version 1.5.0
 load helpers

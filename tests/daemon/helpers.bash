@@ -18,7 +18,7 @@ berthd_start() {
 	local d=$DAEMON_TMP/d
 	mkdir -p "$d"
 	"$BUILD/berthd" -H "unix://$d/berth.sock" --data-root "$d/data" --exec-root "$d/run" \
-		--pidfile "$d/berthd.pid" --insecure-registry "${REG_HOST:-none}" >>"$d/berthd.log" 2>&1 3>&- &
+		--pidfile "$d/berthd.pid" --insecure-registry "${REG_HOST:-none}" ${BERTHD_ARGS:-} >>"$d/berthd.log" 2>&1 3>&- &
 	BERTHD_PID=$!
 	export DOCKER_HOST=unix://$d/berth.sock
 	for _ in $(seq 100); do
@@ -53,5 +53,10 @@ daemon_cleanup() {
 		done
 	fi
 	grep -o " $DAEMON_TMP[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	# networking a daemon killed with -9 left: its table, its veths
+	# ("bv" + the container's id) and its default bridge
+	nft delete table ip berth 2>/dev/null
+	ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: \(bv[0-9a-f]*\)@.*/\1/p' | xargs -r -n1 ip link del 2>/dev/null
+	ip link del berth0 2>/dev/null
 	rm -rf "$d"
 }

@@ -28,6 +28,8 @@
  *   berth-probe tty                  "fd0=tty|notty fd1=.. fd2=.. size=ROWSxCOLS"
  *   berth-probe env NAME             value or "<unset>"
  *   berth-probe exit N               exit with N
+ *   berth-probe udp-echo PORT        answer each datagram on 0.0.0.0:PORT with "echo:" + it,
+ *                                    printing it (busybox has no UDP server)
  *   berth-probe sleep SECS           sleep (for tests that need a live process)
  *
  * seccomp and escape tests (seccomp.bats, escapes.bats):
@@ -77,6 +79,7 @@
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/timex.h>
@@ -1264,6 +1267,29 @@ int main(int argc, char **argv)
         return dispatch(argc - 1, argv + 1);
 }
 
+static int cmd_udp_echo(int port)
+{
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        char buf[2048], out[2100];
+
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                printf("%s\n", errname(errno));
+                return 1;
+        }
+        for (;;) {
+                struct sockaddr_in peer;
+                socklen_t len = sizeof(peer);
+                ssize_t n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&peer, &len);
+                if (n < 0)
+                        continue;
+                buf[n] = '\0';
+                printf("got %s\n", buf);
+                int m = snprintf(out, sizeof(out), "echo:%s", buf);
+                sendto(fd, out, (size_t)m, 0, (struct sockaddr *)&peer, len);
+        }
+}
+
 /* argv[0] is the command */
 static int dispatch(int argc, char **argv)
 {
@@ -1276,6 +1302,8 @@ static int dispatch(int argc, char **argv)
         cmd = argv[1];
         if (!strcmp(cmd, "syscall") && argc >= 3)
                 return cmd_syscall(argc - 2, argv + 2);
+        if (!strcmp(cmd, "udp-echo") && argc == 3)
+                return cmd_udp_echo(atoi(argv[2]));
         if (!strcmp(cmd, "threads") && argc == 3)
                 return cmd_threads(atoi(argv[2]));
         if (!strcmp(cmd, "everyday"))

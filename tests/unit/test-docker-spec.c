@@ -471,14 +471,21 @@ static void assert_compiles(json_t *spec);
 
 /* ---- the docker CLI's bodies ---- */
 
-static void trace_default_network_is_refused(void **state)
+/* The default network is a bridge: the container joins the namespace
+ * the engine makes for it, and without one the spec is refused. */
+static void trace_default_network_joins_engine_namespace(void **state)
 {
         (void)state;
-        _cleanup_result_ struct result r = { 0 };
+        _cleanup_result_ struct result r = { 0 }, missing = { 0 };
+        struct docker_spec_input in = base_input();
 
-        run(trace_create_start, &r);
-        assert_error(&r, "bridge networks are not available yet");
-        assert_error(&r, "use --network none or --network host");
+        run(trace_create_start, &missing);
+        assert_error(&missing, "the engine gave no network namespace");
+        in.netns_path = "/run/berth/netns/abc";
+        run_input(&in, trace_create_start, &r);
+        assert_ok(&r);
+        assert_string_equal(str_at(find_ns(r.spec, "network"), "path"), "/run/berth/netns/abc");
+        assert_int_equal(r.info.network, DOCKER_NETWORK_BRIDGE);
 }
 
 static void trace_create_start_spec(void **state)
@@ -1430,15 +1437,18 @@ static void network_modes(void **state)
         run_input(&in, "{\"Cmd\":[\"x\"],\"HostConfig\":{\"NetworkMode\":\"container:web\",\"PublishAllPorts\":true}}", &ports);
         assert_error(&ports, "conflicting options: port publishing and the container type network mode");
 
+        /* none ignores published ports, as dockerd */
         run_hc("\"NetworkMode\":\"none\",\"PortBindings\":{\"80/tcp\":[{\"HostPort\":\"8080\"}]}", &published);
-        assert_error(&published, "HostConfig.PortBindings: publishing ports needs a bridge network, "
-                                 "which Berth does not have yet");
+        assert_ok(&published);
+        assert_int_equal(published.info.n_warnings, 0);
 
-        run("{\"Cmd\":[\"x\"],\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", &bridge);
-        assert_error(&bridge, "HostConfig.NetworkMode: bridge networks are not available yet (issue: networking); "
-                              "use --network none or --network host");
-        run("{\"Cmd\":[\"x\"],\"HostConfig\":{\"NetworkMode\":\"mynet\"}}", &custom);
-        assert_error(&custom, "network mynet: user-defined networks are not available yet");
+        in.netns_path = "/run/berth/netns/c1";
+        run_input(&in, "{\"Cmd\":[\"x\"],\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", &bridge);
+        assert_ok(&bridge);
+        assert_string_equal(str_at(find_ns(bridge.spec, "network"), "path"), "/run/berth/netns/c1");
+        run_input(&in, "{\"Cmd\":[\"x\"],\"HostConfig\":{\"NetworkMode\":\"mynet\"}}", &custom);
+        assert_ok(&custom);
+        assert_int_equal(custom.info.network, DOCKER_NETWORK_BRIDGE);
 }
 
 static void uts_host_and_hostname_checks(void **state)
@@ -1532,7 +1542,7 @@ static int teardown(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(trace_default_network_is_refused),
+                cmocka_unit_test(trace_default_network_joins_engine_namespace),
                 cmocka_unit_test(trace_create_start_spec),
                 cmocka_unit_test(trace_default_mounts),
                 cmocka_unit_test(trace_run_volumes_named),
