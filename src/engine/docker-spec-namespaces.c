@@ -195,9 +195,9 @@ static int network_conflicts(struct spec_ctx *ctx, const char *hostname, berth_e
                 return berth_error(err, 0, "conflicting options: port publishing and the container type network mode");
         if (container && json_object_size(exposed) > 0)
                 return berth_error(err, 0, "conflicting options: port exposing and the container type network mode");
-        if (json_array_size(links) > 0)
-                return berth_error(err, 0, "HostConfig.Links: legacy links are not supported by Berth: on a "
-                                           "user-defined network containers resolve each other by name");
+        if ((container || host) && json_array_size(links) > 0)
+                return berth_error(err, 0, "conflicting options: %s type network can't be used with links",
+                                   container ? "container" : "host");
         /* host mode discards them, as dockerd; so does none, silently */
         if ((json_object_size(ports) > 0 || publish_all) && host)
                 spec_warn(ctx, "Published ports are discarded when using host network mode");

@@ -289,8 +289,9 @@ static int endpoint_up(struct engine *e, struct ctr *c, const char *net_name, js
         _cleanup_free_ char *macs = xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
                                               mac[5]);
         json_t *ipam = json_object_get(cfg, "IPAMConfig");
-        *out = json_pack("{s:O, s:n, s:O, s:s, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:o, s:s, s:s, s:b}",
-                         "IPAMConfig", ipam ? ipam : json_null(), "Links", "Aliases",
+        json_t *links = json_object_get(cfg, "Links");
+        *out = json_pack("{s:O, s:O, s:O, s:s, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:o, s:s, s:s, s:b}",
+                         "IPAMConfig", ipam ? ipam : json_null(), "Links", links ? links : json_null(), "Aliases",
                          json_object_get(cfg, "Aliases") ? json_object_get(cfg, "Aliases") : json_null(),
                          "MacAddress", macs, "DriverOpts", "NetworkID", l.net_id, "EndpointID", epid, "Gateway", gw,
                          "IPAddress", ip, "IPPrefixLen", (int)l.prefix, "IPv6Gateway", "", "GlobalIPv6Address", "",
@@ -687,9 +688,11 @@ static json_t *shown_endpoint(json_t *ep)
 static json_t *configured_endpoint(json_t *cfg)
 {
         json_t *ipam = json_object_get(cfg, "IPAMConfig"), *aliases = json_object_get(cfg, "Aliases");
+        json_t *links = json_object_get(cfg, "Links");
 
-        return json_pack("{s:O, s:n, s:O, s:s, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n}", "IPAMConfig",
-                         ipam ? ipam : json_null(), "Links", "Aliases", aliases ? aliases : json_null(), "MacAddress",
+        return json_pack("{s:O, s:O, s:O, s:s, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n}", "IPAMConfig",
+                         ipam ? ipam : json_null(), "Links", links ? links : json_null(), "Aliases",
+                         aliases ? aliases : json_null(), "MacAddress",
                          "", "DriverOpts", "NetworkID", json_string_value(json_object_get(cfg, "NetworkID")) ?: "",
                          "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
                          "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "DNSNames");
@@ -822,7 +825,60 @@ static void own_addresses(struct ctr *c, struct strbuf *b)
         }
 }
 
-static int hosts_text(struct ctr *c, struct strbuf *b, berth_error_t **err)
+/* The first address of a running container, "" when it has none; its
+ * lock is tried only (the caller holds its own container's, and two
+ * containers may link to each other). */
+static char *linked_address(struct engine *e, const char *name)
+{
+        struct ctr *t;
+        char *ip = NULL;
+
+        if (ctr_find(e, name, &t, NULL) < 0)
+                return NULL;
+        for (int i = 0; i < 20 && ip == NULL; i++) {
+                if (pthread_mutex_trylock(&t->lock) != 0) {
+                        usleep(1000);
+                        continue;
+                }
+                const char *a = NULL;
+                json_t *ep;
+                const char *key;
+                json_object_foreach(json_object_get(t->net, "Networks"), key, ep)
+                        if (a == NULL)
+                                a = json_string_value(json_object_get(ep, "IPAddress"));
+                ip = xstrdup(a ? a : "");
+                pthread_mutex_unlock(&t->lock);
+        }
+        ctr_unref(t);
+        return ip;
+}
+
+static void link_lines(struct engine *e, json_t *links, struct strbuf *b)
+{
+        json_t *v;
+        size_t i;
+
+        json_array_foreach(links, i, v) {
+                const char *s = json_string_value(v);
+                if (s == NULL)
+                        continue;
+                /* "name:alias", or dockerd's own "/name:/linker/alias" */
+                const char *colon = strchr(s, ':');
+                _cleanup_free_ char *name = colon ? strndup(s, (size_t)(colon - s)) : xstrdup(s);
+                const char *alias = colon ? colon + 1 : name;
+                const char *slash = strrchr(alias, '/');
+                alias = slash ? slash + 1 : alias;
+                _cleanup_free_ char *ip = linked_address(e, name[0] == '/' ? name + 1 : name);
+                if (ip == NULL || *ip == '\0')
+                        continue;
+                const char *shown = name[0] == '/' ? name + 1 : name;
+                _cleanup_free_ char *line = strcmp(alias, shown) == 0 ? xasprintf("%s\t%s\n", ip, shown)
+                                                                       : xasprintf("%s\t%s %s\n", ip, alias, shown);
+                strbuf_add(b, line, strlen(line));
+        }
+}
+
+static int hosts_text(struct engine *e, struct ctr *c, struct strbuf *b, berth_error_t **err)
 {
         enum net_kind k = kind_of(c->body);
         const char *hostname = json_string_value(json_object_get(c->config, "hostname")) ?: "";
@@ -832,8 +888,14 @@ static int hosts_text(struct ctr *c, struct strbuf *b, berth_error_t **err)
         if (k == NET_HOST && read_file("/etc/hosts", &host_hosts, &len, NULL) == 0) {
                 strbuf_add(b, host_hosts, len);
         } else if (k == NET_OWN && c->net) {
+                json_t *cfg;
+                const char *key;
                 strbuf_add(b, hosts_base, strlen(hosts_base));
                 own_addresses(c, b);
+                /* legacy links: the linked container's address under the alias */
+                link_lines(e, json_object_get(json_object_get(c->body, "HostConfig"), "Links"), b);
+                json_object_foreach(endpoints_config(c->body), key, cfg)
+                        link_lines(e, json_object_get(cfg, "Links"), b);
         } else {
                 _cleanup_free_ char *s = xasprintf("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost "
                                                    "ip6-loopback\n", hostname);
@@ -909,7 +971,7 @@ int ctr_write_etc(struct engine *e, struct ctr *c, berth_error_t **err)
         _cleanup_free_ char *dir = ctr_dir(e, c);
         _cleanup_free_ char *hosts = xasprintf("%s/hosts", dir), *resolv = xasprintf("%s/resolv.conf", dir);
         struct strbuf h = { 0 }, r = { 0 };
-        int ret = hosts_text(c, &h, err);
+        int ret = hosts_text(e, c, &h, err);
 
         if (ret == 0) {
                 _cleanup_free_ char *host_resolv = NULL;

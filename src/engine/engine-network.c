@@ -198,6 +198,13 @@ static int network_of(json_t *record, struct network **out, berth_error_t **err)
                 }
                 ipam_space_init(&n->ipam, &sp, range ? &rp : NULL, gwa);
                 n->has_ipam = true;
+                json_t *v;
+                const char *key;
+                json_object_foreach(json_object_get(cfg, "AuxiliaryAddresses"), key, v) {
+                        uint32_t a;
+                        if (ipam_addr_parse(json_string_value(v), &a, NULL) == 0)
+                                ipam_space_take(&n->ipam, a, NULL);
+                }
         }
         *out = n;
         return 0;
@@ -452,10 +459,23 @@ static int ipam_config(struct engine *e, const struct create_req *q, json_t **cf
         } else {
                 gwa = sp.addr + 1;
         }
+        /* --aux-address: addresses the network must never hand out */
+        json_t *aux = json_object_get(cfg, "AuxiliaryAddresses"), *v;
+        const char *key;
+        json_object_foreach(aux, key, v) {
+                uint32_t a;
+                if (ipam_addr_parse(json_string_value(v), &a, err) < 0)
+                        return berth_error_wrap(err, "auxiliary address %s", key);
+                if (!ipam_contains(&sp, a))
+                        return berth_fail(err, EINVAL, "auxiliary address %s (%s) is not within subnet %s", key,
+                                          json_string_value(v), subnet ? subnet : "");
+        }
         _cleanup_free_ char *s = ipam_prefix_format(&sp), *g = ipam_addr_format(gwa);
         *cfg_out = json_pack("{s:s, s:s}", "Subnet", s, "Gateway", g);
         if (range && *range)
                 json_object_set_new(*cfg_out, "IPRange", json_string(range));
+        if (json_object_size(aux) > 0)
+                json_object_set(*cfg_out, "AuxiliaryAddresses", aux);
         return 0;
 }
 
