@@ -82,9 +82,9 @@ static const struct cli_command commands[] = {
         { "info", cmd_info, "info [OPTIONS]", "Display system-wide information",
           "  -f, --format string   Format output using a template, or \"json\"\n" },
         { "inspect", cmd_inspect, "inspect [OPTIONS] NAME|ID [NAME|ID...]",
-          "Return low-level information on containers or images",
+          "Return low-level information on containers, images, networks or volumes",
           "  -f, --format string   Format output using a template\n"
-          "      --type string     Only inspect objects of the given type (container, image)\n" },
+          "      --type string     Only inspect objects of the given type (container, image, network, volume)\n" },
         { "kill", cmd_kill, "kill [OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
           "  -s, --signal string   Signal to send to the container\n" },
         { "load", cmd_load, "load [OPTIONS]", "Load an image from a tar archive or STDIN",
@@ -102,6 +102,8 @@ static const struct cli_command commands[] = {
           "  -t, --timestamps      Show timestamps\n"
           "      --until string    Show logs before a timestamp or relative\n" },
         { "pause", cmd_pause, "pause CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", "" },
+        { "port", cmd_port, "port CONTAINER [PRIVATE_PORT[/PROTO]]",
+          "List port mappings or a specific mapping for the container", "" },
         { "ps", cmd_ps, "ps [OPTIONS]", "List containers",
           "  -a, --all             Show all containers (default shows just running)\n"
           "  -f, --filter filter   Filter output based on conditions provided\n"
@@ -128,26 +130,38 @@ static const struct cli_command commands[] = {
           "  -f, --force      Force removal of the image\n"
           "      --no-prune   Do not delete untagged parents\n" },
         { "run", cmd_run, "run [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+          "      --add-host list          Add a custom host-to-IP mapping (host:ip)\n"
           "      --cap-add list           Add Linux capabilities\n"
           "      --cap-drop list          Drop Linux capabilities\n"
           "      --cpus decimal           Number of CPUs\n"
           "  -d, --detach                 Run container in background and print container ID\n"
           "      --detach-keys string     Override the key sequence for detaching a container\n"
+          "      --dns list               Set custom DNS servers\n"
+          "      --dns-option list        Set DNS options\n"
+          "      --dns-search list        Set custom DNS search domains\n"
           "      --entrypoint string      Overwrite the default ENTRYPOINT of the image\n"
           "  -e, --env list               Set environment variables\n"
           "      --env-file list          Read in a file of environment variables\n"
+          "      --expose list            Expose a port or a range of ports\n"
           "  -h, --hostname string        Container host name\n"
           "      --init                   Run an init inside the container\n"
           "  -i, --interactive            Keep STDIN open even if not attached\n"
+          "      --ip string              IPv4 address (e.g., 172.30.100.104)\n"
+          "      --ip6 string             IPv6 address (e.g., 2001:db8::33)\n"
           "  -l, --label list             Set meta data on a container\n"
+          "      --link list              Add link to another container\n"
+          "      --link-local-ip list     Container IPv4/IPv6 link-local addresses\n"
+          "      --mac-address string     Container MAC address (e.g., 92:d0:c6:0a:29:33)\n"
           "  -m, --memory bytes           Memory limit\n"
           "      --mount mount            Attach a filesystem mount to the container\n"
           "      --name string            Assign a name to the container\n"
           "      --network network        Connect a container to a network\n"
+          "      --network-alias list     Add network-scoped alias for the container\n"
           "      --pids-limit int         Tune container pids limit (set -1 for unlimited)\n"
           "      --platform string        Set platform if server is multi-platform capable\n"
           "      --privileged             Give extended privileges to this container\n"
           "  -p, --publish list           Publish a container's port(s) to the host\n"
+          "  -P, --publish-all            Publish all exposed ports to random ports\n"
           "      --pull string            Pull image before running (\"always\", \"missing\", \"never\")\n"
           "      --read-only              Mount the container's root filesystem as read only\n"
           "      --restart string         Restart policy to apply when a container exits\n"
@@ -210,7 +224,8 @@ static const struct {
         { "container", "inspect", "container-inspect" },
         { "container", "kill", "kill" },       { "container", "logs", "logs" },
         { "container", "ls", "ps" },           { "container", "list", "ps" },
-        { "container", "pause", "pause" },     { "container", "prune", "container-prune" },
+        { "container", "pause", "pause" },     { "container", "port", "port" },
+        { "container", "prune", "container-prune" },
         { "container", "ps", "ps" },           { "container", "rename", "rename" },
         { "container", "restart", "restart" }, { "container", "rm", "rm" },
         { "container", "remove", "rm" },       { "container", "run", "run" },
@@ -225,6 +240,13 @@ static const struct {
         { "image", "pull", "pull" },           { "image", "push", "push" },
         { "image", "rm", "rmi" },              { "image", "remove", "rmi" },
         { "image", "save", "save" },           { "image", "tag", "tag" },
+        { "network", "connect", "network-connect" },
+        { "network", "create", "network-create" },
+        { "network", "disconnect", "network-disconnect" },
+        { "network", "inspect", "network-inspect" },
+        { "network", "ls", "network-ls" },     { "network", "list", "network-ls" },
+        { "network", "prune", "network-prune" },
+        { "network", "rm", "network-rm" },     { "network", "remove", "network-rm" },
         { "system", "df", "system-df" },       { "system", "events", "events" },
         { "system", "info", "info" },          { "system", "prune", "system-prune" },
         { "volume", "create", "volume-create" },
@@ -250,6 +272,51 @@ static const struct cli_command subcommands[] = {
           "  -a, --all             Remove all unused images, not just dangling ones\n"
           "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
           "  -f, --force           Do not prompt for confirmation\n" },
+        { "network-connect", cmd_network_connect, "network connect [OPTIONS] NETWORK CONTAINER",
+          "Connect a container to a network",
+          "      --alias strings           Add network-scoped alias for the container\n"
+          "      --driver-opt strings      driver options for the network\n"
+          "      --gw-priority int         Highest gw-priority provides the default gateway. Accepts positive and\n"
+          "                                negative values.\n"
+          "      --ip string               IPv4 address (e.g., \"172.30.100.104\")\n"
+          "      --ip6 string              IPv6 address (e.g., \"2001:db8::33\")\n"
+          "      --link list               Add link to another container\n"
+          "      --link-local-ip strings   Add a link-local address for the container\n" },
+        { "network-create", cmd_network_create, "network create [OPTIONS] NETWORK", "Create a network",
+          "      --attachable           Enable manual container attachment\n"
+          "      --aux-address map      Auxiliary IPv4 or IPv6 addresses used by Network driver (default map[])\n"
+          "      --config-from string   The network from which to copy the configuration\n"
+          "      --config-only          Create a configuration only network\n"
+          "  -d, --driver string        Driver to manage the Network (default \"bridge\")\n"
+          "      --gateway strings      IPv4 or IPv6 Gateway for the master subnet\n"
+          "      --ingress              Create swarm routing-mesh network\n"
+          "      --internal             Restrict external access to the network\n"
+          "      --ip-range strings     Allocate container ip from a sub-range\n"
+          "      --ipam-driver string   IP Address Management Driver (default \"default\")\n"
+          "      --ipam-opt map         Set IPAM driver specific options (default map[])\n"
+          "      --ipv4                 Enable or disable IPv4 address assignment (default true)\n"
+          "      --ipv6                 Enable or disable IPv6 address assignment\n"
+          "      --label list           Set metadata on a network\n"
+          "  -o, --opt map              Set driver specific options (default map[])\n"
+          "      --scope string         Control the network's scope\n"
+          "      --subnet strings       Subnet in CIDR format that represents a network segment\n" },
+        { "network-disconnect", cmd_network_disconnect, "network disconnect [OPTIONS] NETWORK CONTAINER",
+          "Disconnect a container from a network",
+          "  -f, --force   Force the container to disconnect from a network\n" },
+        { "network-inspect", cmd_network_inspect, "network inspect [OPTIONS] NETWORK [NETWORK...]",
+          "Display detailed information on one or more networks",
+          "  -f, --format string   Format output using a custom template, or \"json\"\n"
+          "  -v, --verbose         Verbose output for diagnostics\n" },
+        { "network-ls", cmd_network_ls, "network ls [OPTIONS]", "List networks",
+          "  -f, --filter filter   Provide filter values (e.g. \"driver=bridge\")\n"
+          "      --format string   Format output using a template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE'\n"
+          "      --no-trunc        Do not truncate the output\n"
+          "  -q, --quiet           Only display network IDs\n" },
+        { "network-prune", cmd_network_prune, "network prune [OPTIONS]", "Remove all unused networks",
+          "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
+          "  -f, --force           Do not prompt for confirmation\n" },
+        { "network-rm", cmd_network_rm, "network rm NETWORK [NETWORK...]", "Remove one or more networks",
+          "  -f, --force   Do not error if the network does not exist\n" },
         { "system-df", cmd_system_df, "system df [OPTIONS]", "Show docker disk usage",
           "      --format string   Format output using a template, or \"json\"\n"
           "  -v, --verbose         Show detailed information on space usage\n" },
@@ -305,6 +372,7 @@ static void print_main_help(void)
         printf("\nManagement Commands:\n"
                "  container   Manage containers\n"
                "  image       Manage images\n"
+               "  network     Manage networks\n"
                "  system      Manage Berth\n"
                "  volume      Manage volumes\n"
                "\nGlobal Options:\n"
@@ -349,6 +417,7 @@ static const struct {
 } groups[] = {
         { "container", "Manage containers" },
         { "image", "Manage images" },
+        { "network", "Manage networks" },
         { "system", "Manage Berth" },
         { "volume", "Manage volumes" },
 };
@@ -378,8 +447,8 @@ static bool print_group_help(const char *group)
                                                              strcmp(aliases[i - 1].group, group) == 0))
                         continue;
                 c = find_command(aliases[i].command);
-                if (c)
-                        printf("  %-10s%s\n", aliases[i].verb, c->summary);
+                if (c)  /* cobra pads names to 11, then a space */
+                        printf("  %-11s %s\n", aliases[i].verb, c->summary);
         }
         printf("\nRun 'berth %s COMMAND --help' for more information on a command.\n", group);
         return true;
@@ -419,9 +488,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        /* cobra's wording: "See" after a range, "Run" after an exact count */
+        /* docker's wording: "See" after a minimum count, "Run" after an
+         * exact count or a range ("at least 1 and at most 2") */
         fprintf(stderr, "\n\nUsage:  berth %s\n\n%s 'berth %s --help' for more information\n", usage_of(cmd),
-                str_has_prefix(fmt, "requires at ") ? "See" : "Run", display_name(cmd));
+                str_has_prefix(fmt, "requires at ") && !strstr(fmt, " and at most ") ? "See" : "Run",
+                display_name(cmd));
         return 1;
 }
 
@@ -430,6 +501,13 @@ int cli_run_error(const char *cmd, berth_error_t *err, int status)
         fprintf(stderr, "berth: %s\n\nRun 'berth %s --help' for more information\n",
                 err ? err->msg : "unknown error", display_name(cmd));
         return status;
+}
+
+int cli_flag_error(const char *cmd, const char *flag, const char *value, const char *why)
+{
+        fprintf(stderr, "invalid argument \"%s\" for \"%s\" flag: %s\n\nUsage:  berth %s\n\nRun 'berth %s --help' for more information\n",
+                value, flag, why, usage_of(cmd), display_name(cmd));
+        return 125;
 }
 
 void cli_print_error(berth_error_t *err)

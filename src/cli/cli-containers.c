@@ -33,25 +33,6 @@ static char *join_sorted(char **v, size_t n, const char *sep)
         return out;
 }
 
-static char *ports_text(json_t *ports)
-{
-        size_t n = json_array_size(ports), i;
-        _cleanup_strv_ char **v = xcalloc(n + 1, sizeof(char *));
-        json_t *p;
-
-        json_array_foreach(ports, i, p) {
-                const char *ip = str(p, "IP"), *type = str(p, "Type");
-                long long priv = json_integer_value(json_object_get(p, "PrivatePort"));
-                long long pub = json_integer_value(json_object_get(p, "PublicPort"));
-                if (*ip && pub)
-                        v[i] = xasprintf(strchr(ip, ':') ? "[%s]:%lld->%lld/%s" : "%s:%lld->%lld/%s", ip, pub,
-                                         priv, type);
-                else
-                        v[i] = xasprintf("%lld/%s", priv, type);
-        }
-        return join_sorted(v, n, ", ");
-}
-
 /* ps's IMAGE: an image ID shortened, a digest dropped, unless --no-trunc. */
 static char *image_text(json_t *ct, bool trunc)
 {
@@ -84,7 +65,7 @@ json_t *cli_container_row(json_t *ct, bool trunc)
         _cleanup_free_ char *since = xasprintf("%s ago", dur);
         _cleanup_free_ char *at = go_time_string(created);
         _cleanup_free_ char *image = image_text(ct, trunc);
-        _cleanup_free_ char *ports = ports_text(json_object_get(ct, "Ports"));
+        _cleanup_free_ char *ports = cli_ports_display(json_object_get(ct, "Ports"));
         _cleanup_free_ char *size = NULL, *names_s = NULL, *labels_s = NULL, *mounts_s = NULL, *nets_s = NULL;
 
         /* names without a further "/" are the container's own; the others
@@ -416,25 +397,68 @@ int cmd_wait(struct cli *c, int argc, char **argv)
         return ret;
 }
 
-enum inspect_type { INSPECT_ANY, INSPECT_CONTAINER, INSPECT_IMAGE };
+enum inspect_type { INSPECT_ANY, INSPECT_CONTAINER, INSPECT_IMAGE, INSPECT_NETWORK, INSPECT_VOLUME };
 
-/* GET the object; 1 when it does not exist, 0 with *out, -1 on errors. */
-static int get_object(struct cli *c, const char *kind, const char *name, json_t **out, berth_error_t **err)
+/* What inspect looks through without --type, in docker's order. */
+static const struct {
+        const char *name, *path;
+} kinds[] = {
+        [INSPECT_CONTAINER] = { "container", "/containers/%s/json" },
+        [INSPECT_IMAGE] = { "image", "/images/%s/json" },
+        [INSPECT_NETWORK] = { "network", "/networks/%s" },
+        [INSPECT_VOLUME] = { "volume", "/volumes/%s" },
+};
+
+/* GET the object; 1 when it does not exist (the daemon's message in
+ * *err), 0 with *out, -1 on errors. */
+static int get_object(struct cli *c, enum inspect_type type, const char *name, json_t **out, berth_error_t **err)
 {
         _cleanup_response_ struct cli_response resp = { 0 };
         _cleanup_free_ char *esc = cli_escape_path(name);
-        _cleanup_free_ char *path = xasprintf("/%s/%s/json", kind, esc);
+        _cleanup_free_ char *path = xasprintf(kinds[type].path, esc);
 
         if (cli_call(c, "GET", path, NULL, &resp, err) < 0)
                 return -1;
-        if (resp.status == 404)
-                return 1;
-        if (resp.status >= 400)
-                return cli_daemon_error(&resp, err);
+        if (resp.status >= 400) {
+                cli_daemon_error(&resp, err);
+                return resp.status == 404 ? 1 : -1;
+        }
         *out = json_loadb(resp.body, resp.len, 0, NULL);
         if (*out == NULL)
                 return berth_error(err, 0, "invalid JSON from the daemon for %s", path);
         return 0;
+}
+
+/* The object of the type asked for, else the first kind that has one of
+ * that name; -1 with the message docker prints when there is none. */
+static int find_object(struct cli *c, enum inspect_type type, const char *name, json_t **out, berth_error_t **err)
+{
+        enum inspect_type t = type == INSPECT_ANY ? INSPECT_CONTAINER : type;
+        int r;
+
+        for (;; t++) {
+                berth_error_free(err);
+                r = get_object(c, t, name, out, err);
+                if (r != 1 || type != INSPECT_ANY || t == INSPECT_VOLUME)
+                        break;
+        }
+        /* asked for by type, a missing object is told in the daemon's words */
+        if (r != 1 || type != INSPECT_ANY)
+                return r == 1 ? -1 : r;
+        berth_error_free(err);
+        return berth_fail(err, 0, "Error: No such object: %s", name);
+}
+
+static int inspect_type_of(const char *s, enum inspect_type *type)
+{
+        for (enum inspect_type t = INSPECT_CONTAINER; t <= INSPECT_VOLUME; t++) {
+                if (strcmp(s, kinds[t].name) == 0) {
+                        *type = t;
+                        return 0;
+                }
+        }
+        fprintf(stderr, "unknown type: \"%s\": must be one of \"container\", \"image\", \"network\", \"volume\"\n", s);
+        return -1;
 }
 
 static int inspect(struct cli *c, int argc, char **argv, enum inspect_type type, const char *cmd)
@@ -456,14 +480,8 @@ static int inspect(struct cli *c, int argc, char **argv, enum inspect_type type,
                 case 'f': format = optarg; break;
                 case 's': break;
                 case 'T':
-                        if (strcmp(optarg, "container") == 0) {
-                                type = INSPECT_CONTAINER;
-                        } else if (strcmp(optarg, "image") == 0) {
-                                type = INSPECT_IMAGE;
-                        } else {
-                                fprintf(stderr, "\"%s\" is not a valid value for --type\n", optarg);
+                        if (inspect_type_of(optarg, &type) < 0)
                                 return 1;
-                        }
                         break;
                 case CLI_GETOPT_HELP: return 0;
                 default: return 125;
@@ -474,21 +492,9 @@ static int inspect(struct cli *c, int argc, char **argv, enum inspect_type type,
         for (int i = optind; i < argc; i++) {
                 _cleanup_error_ berth_error_t *err = NULL;
                 json_t *obj = NULL;
-                int r = 1;
 
-                if (type != INSPECT_IMAGE)
-                        r = get_object(c, "containers", argv[i], &obj, &err);
-                if (r == 1 && type != INSPECT_CONTAINER)
-                        r = get_object(c, "images", argv[i], &obj, &err);
-                if (r < 0) {
+                if (find_object(c, type, argv[i], &obj, &err) < 0) {
                         errors[nerrors++] = xstrdup(err->msg);
-                        continue;
-                }
-                if (r == 1) {
-                        errors[nerrors++] = xasprintf("Error: No such %s: %s",
-                                                      type == INSPECT_CONTAINER ? "container"
-                                                      : type == INSPECT_IMAGE ? "image" : "object",
-                                                      argv[i]);
                         continue;
                 }
                 json_array_append_new(results, obj);
@@ -530,4 +536,107 @@ int cmd_container_inspect(struct cli *c, int argc, char **argv)
 int cmd_image_inspect(struct cli *c, int argc, char **argv)
 {
         return inspect(c, argc, argv, INSPECT_IMAGE, "image-inspect");
+}
+
+static int cmp_natural(const void *a, const void *b)
+{
+        return cli_natural_cmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* net.JoinHostPort of a binding: brackets around an IPv6 address. */
+static char *binding_text(json_t *b)
+{
+        const char *ip = str(b, "HostIp");
+
+        return xasprintf(strchr(ip, ':') ? "[%s]:%s" : "%s:%s", ip, str(b, "HostPort"));
+}
+
+/* PRIVATE_PORT[/PROTO] as the key of NetworkSettings.Ports ("80/tcp");
+ * NULL with docker's message when the port is no 16-bit number. */
+static char *port_key(const char *arg, berth_error_t **err)
+{
+        const char *slash = strchr(arg, '/');
+        size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+        unsigned long v = 0;
+        const char *why = n ? NULL : "invalid syntax";
+
+        /* Go's ParseUint: the first bad digit or the first overflow */
+        for (size_t i = 0; i < n && why == NULL; i++) {
+                if (arg[i] < '0' || arg[i] > '9')
+                        why = "invalid syntax";
+                else if ((v = v * 10 + (unsigned long)(arg[i] - '0')) > 65535)
+                        why = "value out of range";
+        }
+        if (why) {
+                berth_fail(err, 0, "Error: invalid port (%.*s): strconv.ParseUint: parsing \"%.*s\": %s", (int)n, arg,
+                           (int)n, arg, why);
+                return NULL;
+        }
+        return xasprintf("%.*s/%s", (int)n, arg, slash && slash[1] ? slash + 1 : "tcp");
+}
+
+/* Every binding as "80/tcp -> 0.0.0.0:8080", or those of one port as
+ * "0.0.0.0:8080"; NULL when the one port has none. */
+static char **port_lines(json_t *ports, const char *key, size_t *n)
+{
+        char **out = xcalloc(1, sizeof(char *));
+        const char *k;
+        json_t *list, *b;
+        size_t i;
+
+        *n = 0;
+        json_object_foreach(ports, k, list) {
+                if (key && strcmp(k, key) != 0)
+                        continue;
+                json_array_foreach(list, i, b) {
+                        _cleanup_free_ char *hp = binding_text(b);
+                        out = xrealloc(out, (*n + 2) * sizeof(char *));
+                        out[(*n)++] = key ? steal_pointer(&hp) : xasprintf("%s -> %s", k, hp);
+                        out[*n] = NULL;
+                }
+        }
+        qsort(out, *n, sizeof(char *), cmp_natural);
+        return out;
+}
+
+int cmd_port(struct cli *c, int argc, char **argv)
+{
+        static const struct option longopts[] = { CLI_OPT_HELP, CLI_OPT_END };
+        _cleanup_error_ berth_error_t *err = NULL;
+        _cleanup_json_ json_t *ct = NULL;
+        _cleanup_free_ char *key = NULL, *name = NULL, *path = NULL;
+        _cleanup_strv_ char **lines = NULL;
+        size_t n;
+        int o;
+
+        while ((o = cli_getopt(argc, argv, "+:", longopts, "port")) != -1) {
+                switch (o) {
+                case CLI_GETOPT_HELP: return 0;
+                default: return 125;
+                }
+        }
+        if (argc - optind < 1 || argc - optind > 2)
+                return cli_usage_error("port", "requires at least 1 and at most 2 arguments");
+        _cleanup_free_ char *id = cli_trim_id("container", argv[optind], &err);
+        if (id) {
+                name = cli_escape_path(id);
+                path = xasprintf("/containers/%s/json", name);
+        }
+        if (id == NULL || cli_call_json(c, "GET", path, NULL, &ct, &err) < 0) {
+                cli_print_raw(err);
+                return 1;
+        }
+        /* an empty PRIVATE_PORT is none, as docker takes it */
+        if (argc - optind == 2 && *argv[optind + 1] && (key = port_key(argv[optind + 1], &err)) == NULL) {
+                cli_print_raw(err);
+                return 1;
+        }
+        lines = port_lines(json_object_get(json_object_get(ct, "NetworkSettings"), "Ports"), key, &n);
+        if (key && n == 0) {
+                fprintf(stderr, "Error: No public port '%s' published for %s\n", argv[optind + 1], argv[optind]);
+                return 1;
+        }
+        for (size_t i = 0; i < n; i++)
+                printf("%s\n", lines[i]);
+        return 0;
 }

@@ -13,26 +13,30 @@ enum {
         OPT_GROUP_ADD, OPT_DOMAINNAME, OPT_EXPOSE, OPT_LOG_DRIVER, OPT_LOG_OPT, OPT_CGROUPNS,
         OPT_MEMORY_SWAP, OPT_MEMORY_RESERVATION, OPT_CPU_SHARES, OPT_CPUSET_CPUS,
         OPT_RUNTIME, OPT_SYSCTL, OPT_OOM_SCORE_ADJ, OPT_DETACH_LONG, OPT_INTERACTIVE_LONG, OPT_TTY_LONG,
-        OPT_ULIMIT,
+        OPT_ULIMIT, OPT_PUBLISH_ALL, OPT_IP, OPT_IP6, OPT_NETWORK_ALIAS, OPT_LINK, OPT_LINK_LOCAL_IP,
+        OPT_MAC_ADDRESS, OPT_DNS_SEARCH, OPT_DNS_OPTION,
 };
 
 struct flags {
-        const char *hostname, *domainname, *user, *workdir, *entrypoint, *network, *restart;
+        const char *hostname, *domainname, *user, *workdir, *entrypoint, *restart;
         const char *stop_signal, *ipc, *pid, *uts, *userns, *cgroupns, *log_driver, *runtime;
-        bool entrypoint_set, read_only, privileged, init, init_set, stop_timeout_set;
+        bool entrypoint_set, read_only, privileged, init, init_set, stop_timeout_set, publish_all;
         long long memory, memory_swap, memory_reservation, nano_cpus, pids_limit, shm_size, cpu_shares;
         long long stop_timeout, oom_score_adj;
         const char *cpuset_cpus;
         json_t *env, *env_files, *labels, *binds, *volumes, *mounts, *tmpfs, *cap_add, *cap_drop;
         json_t *security_opt, *exposed, *bindings, *dns, *extra_hosts, *group_add, *log_opts, *sysctls;
         json_t *ulimits;
+        /* -p and --expose as given: docker reads them after all flags */
+        json_t *publish, *expose;
+        json_t *dns_search, *dns_options, *links;
+        struct cli_netopts net;
+        json_t *endpoints;      /* NetworkingConfig.EndpointsConfig, once the flags are read */
 };
 
 static int flag_error(const char *cmd, const char *flag, const char *value, const char *why)
 {
-        fprintf(stderr, "invalid argument \"%s\" for \"%s\" flag: %s\n\nRun 'berth %s --help' for more information\n",
-                value, flag, why, cmd);
-        return 125;
+        return cli_flag_error(cmd, flag, value, why);
 }
 
 /* docker's RAMInBytes: "64m", "1.5g", "512k", "100" (binary units). */
@@ -140,52 +144,6 @@ int cli_env_file(json_t *env, const char *path, berth_error_t **err)
                         return berth_error(err, 0, "invalid environment variable: %s", line);
                 cli_env_add(env, line);
         }
-        return 0;
-}
-
-/* -p [ip:][hostPort:]containerPort[/proto] */
-static int add_publish(struct flags *f, const char *spec)
-{
-        _cleanup_free_ char *s = xstrdup(spec);
-        const char *proto = "tcp", *ip = "", *host = "", *cport;
-        char *slash = strrchr(s, '/'), *colon;
-
-        if (slash) {
-                *slash = '\0';
-                proto = slash + 1;
-        }
-        colon = strrchr(s, ':');
-        if (colon) {
-                *colon = '\0';
-                cport = colon + 1;
-                colon = strrchr(s, ':');
-                if (colon && s[0] != '[') {
-                        *colon = '\0';
-                        ip = s;
-                        host = colon + 1;
-                } else if (s[0] == '[') {
-                        char *close = strchr(s, ']');
-                        if (close == NULL)
-                                return -1;
-                        *close = '\0';
-                        ip = s + 1;
-                        host = close[1] == ':' ? close + 2 : "";
-                } else {
-                        host = s;
-                }
-        } else {
-                cport = s;
-        }
-        if (*cport == '\0' || parse_ll(cport) < 0)
-                return -1;
-        _cleanup_free_ char *key = xasprintf("%s/%s", cport, proto);
-        json_object_set_new(f->exposed, key, json_object());
-        json_t *list = json_object_get(f->bindings, key);
-        if (list == NULL) {
-                list = json_array();
-                json_object_set_new(f->bindings, key, list);
-        }
-        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", host));
         return 0;
 }
 
@@ -316,13 +274,45 @@ static json_t *nullable(const char *s)
         return json_string(s ? s : "");
 }
 
-/* One endpoint of NetworkingConfig, every field at its zero value. */
-static json_t *empty_endpoint(void)
+/* --dns, --dns-search and --add-host, checked and in the form docker
+ * sends them. */
+static int add_checked(struct flags *f, int opt, const char *v, berth_error_t **err)
 {
-        return json_pack("{s:n, s:n, s:n, s:s, s:n, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n}",
-                         "IPAMConfig", "Links", "Aliases", "MacAddress", "", "DriverOpts", "GwPriority", 0,
-                         "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
-                         "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "DNSNames");
+        char *s = opt == OPT_DNS ? cli_dns_ip(v, err) : opt == OPT_ADD_HOST ? cli_extra_host(v, err)
+                                                                            : cli_dns_search(v, err);
+
+        if (s == NULL)
+                return -1;
+        json_array_append_new(opt == OPT_DNS ? f->dns : opt == OPT_ADD_HOST ? f->extra_hosts : f->dns_search,
+                              json_string(s));
+        free(s);
+        return 0;
+}
+
+/* What docker's parse() does once the flags are read, in its order: the
+ * MAC address, -p (every published port is also exposed), --expose, and
+ * the networks' endpoints. */
+static int network_flags(struct flags *f, berth_error_t **err)
+{
+        size_t i;
+        json_t *v;
+
+        if (f->net.mac && *f->net.mac) {
+                _cleanup_free_ char *mac = xstrdup(f->net.mac);
+                size_t n = strlen(mac);
+                while (n > 0 && isspace((unsigned char)mac[n - 1]))
+                        mac[--n] = '\0';
+                if (!cli_valid_mac(mac + strspn(mac, " \t\n")))
+                        return berth_fail(err, 0, "%s is not a valid mac address", f->net.mac);
+        }
+        json_array_foreach(f->publish, i, v)
+                if (cli_publish_add(f->exposed, f->bindings, json_string_value(v), err) < 0)
+                        return -1;
+        json_array_foreach(f->expose, i, v)
+                if (cli_expose_add(f->exposed, json_string_value(v), err) < 0)
+                        return -1;
+        f->endpoints = cli_netopts_endpoints(&f->net, err);
+        return f->endpoints ? 0 : -1;
 }
 
 static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
@@ -378,7 +368,7 @@ static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
         json_object_set_new(hc, "ContainerIDFile", json_string(""));
         json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:o}", "Type", f->log_driver ? f->log_driver : "",
                                                        "Config", sorted(f->log_opts)));
-        json_object_set_new(hc, "NetworkMode", json_string(f->network ? f->network : "default"));
+        json_object_set_new(hc, "NetworkMode", json_string(cli_netopts_mode(&f->net)));
         json_object_set_new(hc, "PortBindings", sorted(f->bindings));
         restart = json_pack("{s:s, s:I}", "Name", rname, "MaximumRetryCount", (json_int_t)rmax);
         json_object_set_new(hc, "RestartPolicy", restart);
@@ -390,17 +380,17 @@ static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
         json_object_set_new(hc, "CapDrop", str_or_null_array(f->cap_drop));
         json_object_set_new(hc, "CgroupnsMode", nullable(f->cgroupns));
         json_object_set(hc, "Dns", f->dns);
-        json_object_set_new(hc, "DnsOptions", json_array());
-        json_object_set_new(hc, "DnsSearch", json_array());
+        json_object_set(hc, "DnsOptions", f->dns_options);
+        json_object_set(hc, "DnsSearch", f->dns_search);
         json_object_set_new(hc, "ExtraHosts", str_or_null_array(f->extra_hosts));
         json_object_set_new(hc, "GroupAdd", str_or_null_array(f->group_add));
         json_object_set_new(hc, "IpcMode", nullable(f->ipc));
         json_object_set_new(hc, "Cgroup", json_string(""));
-        json_object_set_new(hc, "Links", json_null());
+        json_object_set_new(hc, "Links", str_or_null_array(f->links));
         json_object_set_new(hc, "OomScoreAdj", json_integer(f->oom_score_adj));
         json_object_set_new(hc, "PidMode", nullable(f->pid));
         json_object_set_new(hc, "Privileged", json_boolean(f->privileged));
-        json_object_set_new(hc, "PublishAllPorts", json_false());
+        json_object_set_new(hc, "PublishAllPorts", json_boolean(f->publish_all));
         json_object_set_new(hc, "ReadonlyRootfs", json_boolean(f->read_only));
         json_object_set_new(hc, "SecurityOpt", str_or_null_array(f->security_opt));
         if (json_object_size(f->tmpfs))
@@ -452,10 +442,7 @@ static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
 
         /* with no --network docker describes the "default" endpoint; with
          * one network and no endpoint options it leaves the map empty */
-        json_t *eps = json_object();
-        if (f->network == NULL)
-                json_object_set_new(eps, "default", empty_endpoint());
-        json_object_set_new(body, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", eps));
+        json_object_set_new(body, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", sorted(f->endpoints)));
         return body;
 }
 
@@ -464,11 +451,13 @@ static void flags_free(struct flags *f)
         json_t **all[] = { &f->env, &f->env_files, &f->labels, &f->binds, &f->volumes, &f->mounts,
                            &f->tmpfs, &f->cap_add, &f->cap_drop, &f->security_opt, &f->exposed,
                            &f->bindings, &f->dns, &f->extra_hosts, &f->group_add, &f->log_opts,
-                           &f->sysctls, &f->ulimits };
+                           &f->sysctls, &f->ulimits, &f->publish, &f->expose, &f->dns_search,
+                           &f->dns_options, &f->links, &f->endpoints };
         for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
                 json_decref(*all[i]);
                 *all[i] = NULL;
         }
+        cli_netopts_free(&f->net);
 }
 
 void run_opts_free(struct run_opts *o)
@@ -535,10 +524,21 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
                 { "sysctl", required_argument, NULL, OPT_SYSCTL },
                 { "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
                 { "ulimit", required_argument, NULL, OPT_ULIMIT },
+                { "publish-all", optional_argument, NULL, OPT_PUBLISH_ALL },
+                { "ip", required_argument, NULL, OPT_IP },
+                { "ip6", required_argument, NULL, OPT_IP6 },
+                { "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+                { "net-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+                { "link", required_argument, NULL, OPT_LINK },
+                { "link-local-ip", required_argument, NULL, OPT_LINK_LOCAL_IP },
+                { "mac-address", required_argument, NULL, OPT_MAC_ADDRESS },
+                { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
+                { "dns-option", required_argument, NULL, OPT_DNS_OPTION },
+                { "dns-opt", required_argument, NULL, OPT_DNS_OPTION },
                 CLI_OPT_HELP, CLI_OPT_END,
         };
         bool is_run = strcmp(cmd, "run") == 0;
-        const char *shortopts = is_run ? "+:dite:l:m:p:u:v:w:h:c:" : "+:ite:l:m:p:u:v:w:h:c:";
+        const char *shortopts = is_run ? "+:dite:l:m:p:Pu:v:w:h:c:" : "+:ite:l:m:p:Pu:v:w:h:c:";
         struct flags f = { 0 };
         _cleanup_json_ json_t *cmdv = json_array();
         _cleanup_error_ berth_error_t *err = NULL;
@@ -566,6 +566,12 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
         f.log_opts = json_object();
         f.sysctls = json_object();
         f.ulimits = json_array();
+        f.publish = json_array();
+        f.expose = json_array();
+        f.dns_search = json_array();
+        f.dns_options = json_array();
+        f.links = json_array();
+        cli_netopts_init(&f.net);
         *exit_status = 125;
 
 #define BOOL_ARG(dst, flag)                                                          \
@@ -624,17 +630,10 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
                                 f.shm_size = v;
                         break;
                 }
-                case 'p':
-                        if (add_publish(&f, optarg) < 0) {
-                                *exit_status = flag_error(cmd, "-p, --publish", optarg, "invalid port specification");
-                                goto fail;
-                        }
-                        break;
-                case OPT_EXPOSE: {
-                        _cleanup_free_ char *k = strchr(optarg, '/') ? xstrdup(optarg) : xasprintf("%s/tcp", optarg);
-                        json_object_set_new(f.exposed, k, json_object());
-                        break;
-                }
+                case 'p': json_array_append_new(f.publish, json_string(optarg)); break;
+                case 'P': f.publish_all = true; break;
+                case OPT_PUBLISH_ALL: BOOL_ARG(f.publish_all, "-P, --publish-all"); break;
+                case OPT_EXPOSE: json_array_append_new(f.expose, json_string(optarg)); break;
                 case 'u': f.user = optarg; break;
                 case 'w': f.workdir = optarg; break;
                 case 'h': f.hostname = optarg; break;
@@ -672,7 +671,25 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
                         break;
                 }
                 case OPT_READ_ONLY: BOOL_ARG(f.read_only, "--read-only"); break;
-                case OPT_NETWORK: f.network = optarg; break;
+                case OPT_NETWORK:
+                        if (cli_netopts_add_network(&f.net, optarg, &err) < 0) {
+                                *exit_status = flag_error(cmd, "--network", optarg, err->msg);
+                                goto fail;
+                        }
+                        break;
+                case OPT_IP: f.net.ipv4 = optarg; break;
+                case OPT_IP6: f.net.ipv6 = optarg; break;
+                case OPT_MAC_ADDRESS: f.net.mac = optarg; break;
+                case OPT_NETWORK_ALIAS: json_array_append_new(f.net.aliases, json_string(optarg)); break;
+                case OPT_LINK_LOCAL_IP: json_array_append_new(f.net.link_local_ips, json_string(optarg)); break;
+                case OPT_LINK:
+                        if (cli_check_link(optarg, &err) < 0) {
+                                *exit_status = flag_error(cmd, "--link", optarg, err->msg);
+                                goto fail;
+                        }
+                        json_array_append_new(f.links, json_string(optarg));
+                        json_array_append_new(f.net.links, json_string(optarg));
+                        break;
                 case OPT_CPUS:
                         f.nano_cpus = cli_nano_cpus(optarg);
                         if (f.nano_cpus < 0) {
@@ -722,8 +739,17 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
                         f.stop_timeout = strcmp(optarg, "-1") == 0 ? -1 : parse_ll(optarg);
                         f.stop_timeout_set = true;
                         break;
-                case OPT_DNS: json_array_append_new(f.dns, json_string(optarg)); break;
-                case OPT_ADD_HOST: json_array_append_new(f.extra_hosts, json_string(optarg)); break;
+                case OPT_DNS:
+                case OPT_DNS_SEARCH:
+                case OPT_ADD_HOST:
+                        if (add_checked(&f, opt, optarg, &err) < 0) {
+                                *exit_status = flag_error(cmd, opt == OPT_DNS ? "--dns" : opt == OPT_ADD_HOST ? "--add-host"
+                                                                                                  : "--dns-search",
+                                                          optarg, err->msg);
+                                goto fail;
+                        }
+                        break;
+                case OPT_DNS_OPTION: json_array_append_new(f.dns_options, json_string(optarg)); break;
                 case OPT_IPC: f.ipc = optarg; break;
                 case OPT_PID: f.pid = optarg; break;
                 case OPT_UTS: f.uts = optarg; break;
@@ -785,6 +811,10 @@ int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, i
         if (o->rm && f.restart && strcmp(f.restart, "no") != 0 && *f.restart) {
                 fprintf(stderr, "berth: Conflicting options: --restart and --rm\n\nRun 'berth %s --help' for more information\n",
                         cmd);
+                goto fail;
+        }
+        if (network_flags(&f, &err) < 0) {
+                *exit_status = cli_run_error(cmd, err, 125);
                 goto fail;
         }
         o->image = argv[optind];

@@ -40,6 +40,23 @@ static char *familiar_ref(const char *image, char **full)
         return out;
 }
 
+/* An endpoint's MAC address means nothing to a daemon older than API
+ * 1.44 (it took one per container): docker refuses rather than drop it. */
+static int check_mac_api(struct cli *c, json_t *body, berth_error_t **err)
+{
+        json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig"), *ep;
+        const char *key;
+
+        json_object_foreach(eps, key, ep) {
+                const char *mac = json_string_value(json_object_get(ep, "MacAddress"));
+                if (mac && *mac && !cli_api_at_least(c, 1, 44))
+                        return berth_fail(err, 0,
+                                          "\"specify mac-address per network\" requires API version 1.44, but the Berth daemon API version is %s",
+                                          c->api_version);
+        }
+        return 0;
+}
+
 static int create_container(struct cli *c, struct run_opts *o, char **id, berth_error_t **err)
 {
         _cleanup_free_ char *body = json_dumps(o->body, JSON_COMPACT);
@@ -58,6 +75,8 @@ static int create_container(struct cli *c, struct run_opts *o, char **id, berth_
                 if (cli_pull_image(c, full ? full : o->image, o->platform, stderr, err) < 0)
                         return -1;
         }
+        if (check_mac_api(c, o->body, err) < 0)
+                return -1;
         if (cli_call(c, "POST", path, body, &resp, err) < 0)
                 return -1;
         if (resp.status == 404 && strcmp(o->pull, "missing") == 0 && strstr(resp.body, "No such image")) {
@@ -97,9 +116,12 @@ int cmd_create(struct cli *c, int argc, char **argv)
 
         if (run_opts_parse(argc, argv, "create", &o, &status) < 0)
                 return status;
+        /* unlike run, docker's create prints the failure as it is and
+         * exits 1 */
         if (create_container(c, &o, &id, &err) < 0) {
                 run_opts_free(&o);
-                return cli_run_error("create", err, CLI_EXIT_DAEMON);
+                cli_print_raw(err);
+                return 1;
         }
         printf("%s\n", id);
         run_opts_free(&o);

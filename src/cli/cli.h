@@ -278,6 +278,58 @@ struct run_opts {
 int run_opts_parse(int argc, char **argv, const char *cmd, struct run_opts *o, int *exit_status);
 void run_opts_free(struct run_opts *o);
 
+/* ---- ports (cli-portspec.c) ---- */
+/* -p SPEC: each port it names into exposed ("80/tcp": {}) and its binding
+ * into bindings ("80/tcp": [{"HostIp", "HostPort"}]), as docker's
+ * nat.ParsePortSpecs; -1 with docker's message for a bad spec. */
+int cli_publish_add(json_t *exposed, json_t *bindings, const char *spec, berth_error_t **err);
+/* --expose 80, 80/udp, 8000-8010. */
+int cli_expose_add(json_t *exposed, const char *spec, berth_error_t **err);
+/* ps's PORTS of a GET /containers/json entry's Ports, as docker's
+ * DisplayablePorts: "0.0.0.0:8000-8001->8000-8001/tcp, 9000/udp". */
+char *cli_ports_display(json_t *ports);
+/* An IPv4 or IPv6 address as Go's net.ParseIP takes it. */
+bool cli_valid_ip(const char *s);
+/* The natural order docker sorts names by ("n2" before "n10"). */
+bool cli_natural_less(const char *a, const char *b);
+int cli_natural_cmp(const char *a, const char *b);
+
+/* ---- the networking flags of run and create (cli-netopts.c) ---- */
+/* One --network: a name, or the long form's settings. */
+struct cli_netattach {
+        char *target, *ipv4, *ipv6, *mac;
+        json_t *aliases, *links, *link_local_ips, *driver_opts; /* NULL when not given */
+        long long gw_priority;
+};
+struct cli_netopts {
+        struct cli_netattach *nets;     /* the --network flags in order */
+        size_t n;
+        /* the flags for the first network: --network-alias, --link,
+         * --link-local-ip, --ip, --ip6, --mac-address */
+        json_t *aliases, *links, *link_local_ips;
+        const char *ipv4, *ipv6, *mac;
+};
+void cli_netopts_init(struct cli_netopts *o);
+void cli_netopts_free(struct cli_netopts *o);
+/* --network VALUE, docker's NetworkOpt.Set (the message is the flag's). */
+int cli_netopts_add_network(struct cli_netopts *o, const char *value, berth_error_t **err);
+/* HostConfig.NetworkMode: the first network, else "default". */
+const char *cli_netopts_mode(const struct cli_netopts *o);
+/* NetworkingConfig.EndpointsConfig, docker's parseNetworkOpts; call once
+ * (the flat flags are merged into the first network). */
+json_t *cli_netopts_endpoints(struct cli_netopts *o, berth_error_t **err);
+bool cli_network_user_defined(const char *mode);
+bool cli_valid_mac(const char *s);
+/* The checks docker makes as it reads --link, --dns, --dns-search and
+ * --add-host; the last three return the value to send. */
+int cli_check_link(const char *v, berth_error_t **err);
+char *cli_dns_ip(const char *v, berth_error_t **err);
+char *cli_dns_search(const char *v, berth_error_t **err);
+char *cli_extra_host(const char *v, berth_error_t **err);
+/* One record of Go's encoding/csv, as pflag reads a "strings" flag: fields
+ * split on commas, a field in double quotes may hold commas. */
+char **cli_csv_fields(const char *s, size_t *n);
+
 /* ---- build contexts (cli-build-context.c) ---- */
 /* What the .dockerignore says of a context path ("dir/file", no leading
  * "./"): send it; leave it out; or, for a directory, leave the directory
@@ -377,6 +429,14 @@ int cmd_volume_prune(struct cli *c, int argc, char **argv);
 int cmd_system_df(struct cli *c, int argc, char **argv);
 int cmd_system_prune(struct cli *c, int argc, char **argv);
 int cmd_events(struct cli *c, int argc, char **argv);
+int cmd_port(struct cli *c, int argc, char **argv);
+int cmd_network_create(struct cli *c, int argc, char **argv);
+int cmd_network_ls(struct cli *c, int argc, char **argv);
+int cmd_network_inspect(struct cli *c, int argc, char **argv);
+int cmd_network_rm(struct cli *c, int argc, char **argv);
+int cmd_network_connect(struct cli *c, int argc, char **argv);
+int cmd_network_disconnect(struct cli *c, int argc, char **argv);
+int cmd_network_prune(struct cli *c, int argc, char **argv);
 
 /* The whole CLI: global flags, then a command. */
 int cli_main(int argc, char **argv);
@@ -404,6 +464,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Print "berth: <message>" and the "Run 'berth CMD --help'" hint as docker
  * does for run and create failures; returns 125. */
 int cli_run_error(const char *cmd, berth_error_t *err, int status);
+/* A flag's value refused as pflag words it: 'invalid argument "V" for
+ * "FLAG" flag: WHY', the usage and the help hint; returns 125. */
+int cli_flag_error(const char *cmd, const char *flag, const char *value, const char *why);
 /* Parse "true"/"false" given to a --flag=VALUE boolean (NULL is true). */
 bool cli_bool_arg(const char *v, bool *ok);
 /* Print an error's message as it is: docker 28 adds no "Error: " to the
@@ -443,6 +506,11 @@ long long cli_image_prune_report(json_t *res);
 /* ---- containers (cli-containers.c) ---- */
 /* A container of GET /containers/json as ps's --format sees it. */
 json_t *cli_container_row(json_t *ct, bool trunc);
+
+/* ---- networks (cli-network.c) ---- */
+/* The client's trimID: a name or ID trimmed of spaces; an empty one is
+ * the error "invalid KIND name or ID: value is empty", never sent. */
+char *cli_trim_id(const char *kind, const char *name, berth_error_t **err);
 
 /* ---- volumes (cli-volume.c) ---- */
 /* A volume as volume ls's --format sees it, and the titles of its fields. */

@@ -17,7 +17,7 @@ for tool in "${tools[@]}"; do
 done
 cd "$here"
 files=("$@")
-((${#files[@]})) || files=(cli.bats more.bats build.bats)
+((${#files[@]})) || files=(cli.bats more.bats build.bats network.bats)
 bats --tap "${files[@]}"
 rc=$?
 if grep -q " $BERTH_CLI_TMP/" /proc/self/mounts; then
