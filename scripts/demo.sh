@@ -3,8 +3,10 @@
 # exec root and socket in a temp dir), make an image from Debian's
 # busybox-static with `berth import`, run it: from the inside it reports
 # its hostname, that it is PID 1, and its 64 MiB memory limit; then a
-# detached container shown by `berth ps`, `berth logs` and `berth stats`.
-# berthd is stopped and everything removed at the end.
+# detached container shown by `berth ps`, `berth logs` and `berth stats`;
+# then a network: a web server reached by name from another container and
+# through a published port on 127.0.0.1.  berthd is stopped and everything
+# removed at the end (its networks too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -13,9 +15,11 @@ scripts/build.sh
 d=$(mktemp -d /tmp/berth-demo.XXXXXX)
 berthd_pid=""
 cleanup() {
-	build/berth rm -f ticker >/dev/null 2>&1 || true
+	build/berth rm -f ticker web >/dev/null 2>&1 || true
+	build/berth network rm demo-net >/dev/null 2>&1 || true
 	[ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null || true
 	grep -o " $d[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	ip link del berth0 2>/dev/null || true
 	rm -rf "$d"
 }
 trap cleanup EXIT
@@ -41,7 +45,7 @@ RUN echo "built on $(date -u +%F)" >> /greeting
 CMD ["cat", "/greeting"]
 DOCKERFILE
 say build -t demo/app:1 "$d/app"
-say run --rm --network none demo/app:1
+say run --rm demo/app:1
 say images
 script='echo "hostname:     $(hostname)"; echo "pid:          $$ (PID 1 inside its own PID namespace)"; limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes); echo "memory limit: $limit bytes ($((limit / 1048576)) MiB)"'
 say run --rm --network none --hostname berth-demo -m 64m demo/busybox:1 sh -c "$script"
@@ -50,3 +54,12 @@ sleep 1.2
 say ps
 say logs ticker
 say stats --no-stream ticker
+
+# networking: a user network gives names; -p publishes on the host
+say network create demo-net >/dev/null
+say run -d --name web --network demo-net -p 127.0.0.1:18080:80 demo/busybox:1 httpd -f -p 80 -h /etc >/dev/null
+say run --rm --network demo-net demo/busybox:1 wget -qO- http://web/hostname
+echo
+echo "\$ curl http://127.0.0.1:18080/hostname"
+curl -s http://127.0.0.1:18080/hostname
+say port web

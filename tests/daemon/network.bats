@@ -85,6 +85,9 @@ ip_of() { docker inspect -f "{{(index .NetworkSettings.Networks \"$2\").IPAddres
 	[ "$status" -eq 0 ] || die "by alias"
 	run docker run --rm --network n1 "$IMG" cat /etc/resolv.conf
 	[[ $output == "nameserver 127.0.0.11"* && $output == *"options ndots:0"* ]] || die "resolv.conf"
+	# --network container: joins srv's namespace, its loopback included
+	run docker run --rm --network container:srv "$IMG" wget -qO- http://127.0.0.1:8080/hostname
+	[ "$status" -eq 0 ] && [ "$output" = "$(docker inspect -f '{{.Config.Hostname}}' srv)" ] || die "container:"
 	# another network: no name, and no route through the host either
 	srv_ip=$(ip_of srv n1)
 	run docker run --rm --network n2 "$IMG" nslookup srv
@@ -268,6 +271,16 @@ YAML
 	(cd "$PROJ" && timeout 120 docker-compose --ansi never down -t 1) || die "down"
 	run docker network ls --format '{{.Name}}'
 	[[ $output != *netproj* ]] || die "network left"
+}
+
+@test "a network's MTU reaches its bridge and its containers" {
+	docker network create -o com.docker.network.driver.mtu=1400 nmtu >/dev/null
+	id=$(docker network inspect -f '{{.Id}}' nmtu)
+	[ "$(cat "/sys/class/net/br-${id:0:12}/mtu")" = 1400 ] || die "bridge mtu"
+	run docker run --rm --network nmtu "$IMG" cat /sys/class/net/eth0/mtu
+	[ "$output" = 1400 ] || die "eth0 mtu"
+	docker network rm nmtu >/dev/null
+	[ ! -e "/sys/class/net/br-${id:0:12}" ] || die "bridge left after rm"
 }
 
 @test "bad network input: clear errors, nothing left behind" {
