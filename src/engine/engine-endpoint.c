@@ -52,6 +52,33 @@ char *ctr_netns_path(struct engine *e, const char *id)
 
 /* ---- create ------------------------------------------------------------------ */
 
+/* "02:42:ac:11:00:02"; mac stays as it was when s is not one. */
+static bool mac_parse(const char *s, unsigned char mac[6])
+{
+        unsigned v[6];
+        char end;
+
+        if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6 ||
+            strlen(s) != 17)
+                return false;
+        for (int i = 0; i < 6; i++)
+                mac[i] = (unsigned char)v[i];
+        return true;
+}
+
+static int check_mac(const char *s, berth_error_t **err)
+{
+        unsigned char mac[6];
+
+        if (s == NULL || *s == '\0')
+                return 0;
+        if (!mac_parse(s, mac))
+                return berth_fail(err, EINVAL, "invalid MAC address: %s", s);
+        if (mac[0] & 1)
+                return berth_fail(err, EINVAL, "invalid MAC address %s: a multicast address", s);
+        return 0;
+}
+
 static int check_endpoint(struct network *n, json_t *cfg, berth_error_t **err)
 {
         const char *ip = json_string_value(json_object_get(json_object_get(cfg, "IPAMConfig"), "IPv4Address"));
@@ -60,6 +87,8 @@ static int check_endpoint(struct network *n, json_t *cfg, berth_error_t **err)
 
         if (ip6 && *ip6)
                 return berth_fail(err, EINVAL, "IPv6 addresses are not available in Berth yet (--ip6 %s)", ip6);
+        if (check_mac(json_string_value(json_object_get(cfg, "MacAddress")), err) < 0)
+                return -1;
         if (n->is_default && ip && *ip)
                 return berth_fail(err, EINVAL, "user specified IP address is supported on user defined networks only");
         if (n->is_default && json_array_size(json_object_get(cfg, "Aliases")) > 0)
@@ -135,6 +164,8 @@ int ctr_net_prepare(struct engine *e, json_t *body, bool *bridged, berth_error_t
         *bridged = kind_of(body) == NET_OWN;
         if (!*bridged)
                 return 0;
+        if (check_mac(json_string_value(json_object_get(body, "MacAddress")), err) < 0)
+                return -1;
         json_t *out = json_object();
         pthread_mutex_lock(&e->net->lock);
         int r = resolve_endpoints(e, body, out, err);
@@ -277,8 +308,14 @@ static int endpoint_up(struct engine *e, struct ctr *c, const char *net_name, js
                                   .ifname = ifname, .mtu = l.mtu, .ip4 = ipam_in_addr(l.ip), .prefix4 = l.prefix,
                                   /* the first network's gateway is the default route */
                                   .gw4 = idx == 0 ? ipam_in_addr(l.gateway) : (struct in_addr){ 0 } };
-        /* dockerd's MACs: 02:42 and the IPv4 address */
+        /* dockerd's MACs: 02:42 and the IPv4 address, unless --mac-address
+         * (the endpoint's since API 1.44, the body's before) names one */
         unsigned char mac[6] = { 0x02, 0x42, l.ip >> 24, (l.ip >> 16) & 0xff, (l.ip >> 8) & 0xff, l.ip & 0xff };
+        const char *want_mac = json_string_value(json_object_get(cfg, "MacAddress"));
+        if ((want_mac == NULL || *want_mac == '\0') && idx == 0)
+                want_mac = json_string_value(json_object_get(c->body, "MacAddress"));
+        if (want_mac && *want_mac)
+                mac_parse(want_mac, mac);
         memcpy(ep.mac, mac, sizeof(mac));
         if (nl_endpoint_add(&ep, err) < 0) {
                 lease_give_back(e, l.net_id, l.ip);
@@ -768,6 +805,22 @@ json_t *ctr_net_ports_summary(struct ctr *c)
                                                      slash ? slash + 1 : "tcp"));
         }
         return out;
+}
+
+bool ctr_net_on(struct ctr *c, const char *name_or_id)
+{
+        json_t *ep;
+        const char *key;
+
+        if (*name_or_id == '\0')
+                return false;
+        if (json_object_get(endpoints_config(c->body), name_or_id) || strcmp(mode_network(c->body), name_or_id) == 0)
+                return true;
+        json_object_foreach(json_object_get(c->net, "Networks"), key, ep)
+                if (strcmp(key, name_or_id) == 0 ||
+                    str_has_prefix(json_string_value(json_object_get(ep, "NetworkID")) ?: "", name_or_id))
+                        return true;
+        return false;
 }
 
 /* ---- /etc/hosts, /etc/resolv.conf ------------------------------------------------------------ */

@@ -258,6 +258,8 @@ static bool filter_match(struct ctr *c, json_t *filters)
                         else if (strcmp(key, "ancestor") == 0)
                                 any |= (c->image && strcmp(c->image, s) == 0) ||
                                        (c->image_id && str_has_prefix(c->image_id + 7, s));
+                        else if (strcmp(key, "network") == 0)
+                                any |= ctr_net_on(c, s);
                         else
                                 any = true; /* filters not known yet do not hide anything */
                 }

@@ -115,6 +115,12 @@ ip_of() { docker inspect -f "{{(index .NetworkSettings.Networks \"$2\").IPAddres
 	[[ $output == *"inet $want/"* ]] || die "--ip"
 	[[ $output == *"$want	h1"* ]] || die "own address in hosts"
 	[[ $output == *"192.0.2.7	foo"* ]] || die "--add-host"
+	run docker run --rm --network n1 --mac-address 02:42:de:ad:be:ef "$IMG" cat /sys/class/net/eth0/address
+	[ "$output" = 02:42:de:ad:be:ef ] || die "--mac-address"
+	run docker run -d --name bt-net-ps --network n1 "$IMG" sleep 60
+	run docker ps --filter network=n1 --format '{{.Names}}'
+	[ "$output" = bt-net-ps ] || die "ps --filter network"
+	docker rm -f bt-net-ps >/dev/null
 	docker run -d --name fixed --network n1 --ip "$want" "$IMG" sleep 60 >/dev/null
 	run docker run --rm --network n1 --ip "$want" "$IMG" true
 	[ "$status" -ne 0 ] && [[ $output == *"Address already in use"* ]] || die "duplicate --ip"
