@@ -373,6 +373,10 @@ static void net_down_locked(struct engine *e, struct network *n)
 static bool skip_own_routes(struct engine *e, const struct ipam_prefix *route, const char *ifname)
 {
         (void)route;
+        /* berth0 is ours by its name, also before the default network's
+         * record exists (a new data root on a host where it was made) */
+        if (strcmp(ifname, DEFAULT_BRIDGE) == 0)
+                return true;
         for (size_t i = 0; i < e->net->n; i++)
                 if (e->net->nets[i]->bridge && strcmp(e->net->nets[i]->bridge, ifname) == 0)
                         return true;

@@ -51,9 +51,11 @@ int ipam_prefix_parse(const char *s, bool allow_host_bits, struct ipam_prefix *p
         if (*end != '\0' || len > 32 || ipam_addr_parse(host, &p->addr, NULL) < 0)
                 return berth_fail(err, EINVAL, "invalid CIDR address: %s", s);
         p->len = (unsigned)len;
-        if (!allow_host_bits && (p->addr & ~ipam_mask(p->len)) != 0)
+        if (!allow_host_bits && (p->addr & ~ipam_mask(p->len)) != 0) {
+                _cleanup_free_ char *net = ipam_addr_format(p->addr & ipam_mask(p->len));
                 return berth_fail(err, EINVAL, "invalid CIDR address: %s: host bits are set (the network is %s/%u)",
-                                  s, ipam_addr_format(p->addr & ipam_mask(p->len)), p->len);
+                                  s, net, p->len);
+        }
         return 0;
 }
 
