@@ -1,6 +1,6 @@
 /* The engine's containers: lookup by id, prefix or name; names; paths;
  * times. */
-#include "engine/engine-internal.h"
+#include "engine/engine-network.h"
 #include <sys/random.h>
 #include <time.h>
 
@@ -256,6 +256,7 @@ int engine_container_rename(struct engine *e, const char *name, const char *new_
                 _cleanup_free_ char *attr = xasprintf("/%s", old);
                 engine_container_event(e, c, "rename", json_pack("{s:s}", "oldName", attr));
                 retire_name(old);
+                ctr_net_renamed(e, c);
         }
         ctr_unref(c);
         return r;

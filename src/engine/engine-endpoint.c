@@ -596,6 +596,24 @@ void ctr_net_restore(struct engine *e, struct ctr *c, bool running)
                 berth_warn("container %.12s: resolver: %s", c->id, err->msg);
 }
 
+void ctr_net_renamed(struct engine *e, struct ctr *c)
+{
+        json_t *ep;
+        const char *key;
+
+        pthread_mutex_lock(&c->lock);
+        json_object_foreach(json_object_get(c->net, "Networks"), key, ep) {
+                const char *net_id = json_string_value(json_object_get(ep, "NetworkID"));
+                if (net_id)
+                        dns_records_remove(e->net->dns, net_id, c->id);
+                json_object_set_new(ep, "DNSNames", dns_names(c, json_object_get(endpoints_config(c->body), key)));
+                dns_register(e, c, ep);
+        }
+        if (c->net)
+                engine_db_save(e, c, NULL);
+        pthread_mutex_unlock(&c->lock);
+}
+
 /* ---- connect, disconnect ------------------------------------------------------------------ */
 
 static bool running(struct ctr *c)

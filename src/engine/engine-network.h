@@ -81,6 +81,8 @@ json_t *ctr_net_networks_summary(struct ctr *c);
 /* ps --filter network=: by name, or by (a prefix of) the id of a network
  * it has an endpoint on (c->lock held). */
 bool ctr_net_on(struct ctr *c, const char *name_or_id);
+/* After a rename: the resolver answers the new name (c->lock not held). */
+void ctr_net_renamed(struct engine *e, struct ctr *c);
 /* /networks/{id}/connect and disconnect. */
 int ctr_net_connect(struct engine *e, struct ctr *c, const char *net_name, json_t *endpoint_config,
                     berth_error_t **err);

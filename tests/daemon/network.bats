@@ -193,7 +193,11 @@ sys.exit(1)'
 	docker network disconnect n2 mover
 	run docker exec mover ip link show eth1
 	[ "$status" -ne 0 ] || die "eth1 after disconnect"
-	docker rm -f mover >/dev/null
+	# a rename is answered at once
+	docker rename mover mover2
+	run docker run --rm --network n1 "$IMG" nslookup mover2
+	[ "$status" -eq 0 ] && [[ $output == *"$(ip_of mover2 n1)"* ]] || die "renamed"
+	docker rm -f mover2 >/dev/null
 	docker network rm n2 >/dev/null
 }
 
