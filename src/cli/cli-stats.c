@@ -15,6 +15,21 @@ static double cpu_percent(json_t *s)
         return d_sys > 0 && d_cpu > 0 ? d_cpu / d_sys * (cpus > 0 ? cpus : 1) * 100.0 : 0.0;
 }
 
+/* NET I/O as docker's: received and sent bytes over every interface. */
+static char *net_io(json_t *s)
+{
+        double rx = 0, tx = 0;
+        const char *key;
+        json_t *n;
+
+        json_object_foreach(json_object_get(s, "networks"), key, n) {
+                rx += (double)json_integer_value(json_object_get(n, "rx_bytes"));
+                tx += (double)json_integer_value(json_object_get(n, "tx_bytes"));
+        }
+        _cleanup_free_ char *r = human_size(rx), *t = human_size(tx);
+        return xasprintf("%s / %s", r, t);
+}
+
 static int add_row(struct cli *c, struct table *t, const char *id, berth_error_t **err)
 {
         _cleanup_free_ char *path = xasprintf("/containers/%s/stats?stream=0", id);
@@ -35,7 +50,8 @@ static int add_row(struct cli *c, struct table *t, const char *id, berth_error_t
                                                               json_object_get(json_object_get(s, "pids_stats"), "current")));
         const char *full = json_string_value(json_object_get(s, "id"));
         _cleanup_free_ char *sid = short_id(full ? full : id);
-        table_add(t, sid, name && name[0] == '/' ? name + 1 : (name ? name : ""), cpu, memuse, memp, "0B / 0B",
+        _cleanup_free_ char *netio = net_io(s);
+        table_add(t, sid, name && name[0] == '/' ? name + 1 : (name ? name : ""), cpu, memuse, memp, netio,
                   "0B / 0B", pids);
         json_decref(s);
         return 0;

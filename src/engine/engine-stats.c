@@ -52,17 +52,46 @@ static json_int_t limit_or_host(uint64_t v)
         return (json_int_t)sysconf(_SC_PHYS_PAGES) * (json_int_t)sysconf(_SC_PAGESIZE);
 }
 
+/* The container's interfaces but lo, from /proc/<pid>/net/dev (which
+ * shows the namespace of that process), as dockerd's "networks". */
+static json_t *networks_json(pid_t pid)
+{
+        _cleanup_free_ char *path = xasprintf("/proc/%d/net/dev", (int)pid);
+        _cleanup_fclose_ FILE *f = pid > 0 ? fopen(path, "re") : NULL;
+        json_t *out = json_object();
+        char line[512];
+
+        while (f && fgets(line, sizeof(line), f)) {
+                char ifname[32];
+                unsigned long long v[16];
+                char *colon = strchr(line, ':');
+                if (colon == NULL || sscanf(line, " %31[^:]", ifname) != 1 || strcmp(ifname, "lo") == 0)
+                        continue;
+                if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+                           &v[12], &v[13], &v[14], &v[15]) != 16)
+                        continue;
+                json_object_set_new(out, ifname,
+                                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_bytes",
+                                              (json_int_t)v[0], "rx_packets", (json_int_t)v[1], "rx_errors",
+                                              (json_int_t)v[2], "rx_dropped", (json_int_t)v[3], "tx_bytes",
+                                              (json_int_t)v[8], "tx_packets", (json_int_t)v[9], "tx_errors",
+                                              (json_int_t)v[10], "tx_dropped", (json_int_t)v[11]));
+        }
+        return out;
+}
+
 static json_t *stats_json(struct ctr *c, const struct sample *now, const struct sample *prev)
 {
         _cleanup_free_ char *name = xasprintf("/%s", c->name);
-        return json_pack("{s:s, s:s, s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:{s:I}}, s:{}, s:s, s:s, s:{}}",
+        return json_pack("{s:s, s:s, s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:{s:I}}, s:{}, s:s, s:s, s:o}",
                          "read", now->read, "preread", prev ? prev->read : "0001-01-01T00:00:00Z", "pids_stats",
                          "current", (json_int_t)now->cg.pids_current, "limit",
                          (json_int_t)(now->cg.pids_limit == UINT64_MAX ? 0 : now->cg.pids_limit), "cpu_stats",
                          cpu_json(now), "precpu_stats", prev ? cpu_json(prev) : json_object(), "memory_stats",
                          "usage", (json_int_t)now->cg.memory_usage, "max_usage", (json_int_t)now->cg.memory_peak,
                          "limit", limit_or_host(now->cg.memory_limit), "stats", "inactive_file", (json_int_t)0,
-                         "blkio_stats", "name", name, "id", c->id, "networks");
+                         "blkio_stats", "name", name, "id", c->id, "networks", networks_json(c->pid));
 }
 
 int engine_container_stats(struct engine *e, const char *name, bool stream, engine_json_fn emit, void *data,

@@ -141,6 +141,9 @@ ip_of() { docker inspect -f "{{(index .NetworkSettings.Networks \"$2\").IPAddres
 	[[ $output == *"80/tcp -> 127.0.0.1:18080"* && $output == *"80/tcp -> 0.0.0.0:18081"* ]] || die "docker port"
 	run docker ps --filter name=web1 --format '{{.Ports}}'
 	[[ $output == *"127.0.0.1:18080->80/tcp"* ]] || die "ps ports"
+	# the fetches above went through eth0: stats count them
+	run docker stats --no-stream --format '{{.NetIO}}' web1
+	[ "$status" -eq 0 ] && [[ $output == *B" / "*B && $output != "0B / 0B" ]] || die "stats NetIO"
 	# hairpin: the container reaches its own published port through the host
 	gw=$(docker inspect -f '{{.NetworkSettings.Gateway}}' web1)
 	run docker exec web1 timeout 5 wget -qO- "http://$gw:18081/hostname"
