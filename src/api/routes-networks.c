@@ -5,22 +5,6 @@
 #include "engine/engine.h"
 #include "util/util.h"
 
-static int filters_of(struct http_request *req, json_t **out, berth_error_t **err)
-{
-        const char *f = http_query(req, "filters");
-
-        *out = NULL;
-        if (f == NULL || *f == '\0')
-                return 0;
-        *out = json_loads(f, 0, NULL);
-        if (!json_is_object(*out)) {
-                json_decref(*out);
-                *out = NULL;
-                return berth_fail(err, EINVAL, "invalid filter: %s", f);
-        }
-        return 0;
-}
-
 static int post_create(struct http_request *req, void *data, berth_error_t **err)
 {
         struct api *api = data;
@@ -38,7 +22,7 @@ static int get_list(struct http_request *req, void *data, berth_error_t **err)
         struct api *api = data;
         json_t *filters, *out;
 
-        if (filters_of(req, &filters, err) < 0)
+        if (api_filters(req, &filters, err) < 0)
                 return -1;
         int r = engine_network_list(api->engine, filters, &out, err);
         json_decref(filters);
@@ -93,7 +77,7 @@ static int post_prune(struct http_request *req, void *data, berth_error_t **err)
         struct api *api = data;
         json_t *filters, *out;
 
-        if (filters_of(req, &filters, err) < 0)
+        if (api_filters(req, &filters, err) < 0)
                 return -1;
         int r = engine_network_prune(api->engine, filters, &out, err);
         json_decref(filters);

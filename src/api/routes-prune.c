@@ -10,23 +10,6 @@
 #include "engine/engine.h"
 #include "util/util.h"
 
-/* filters= as a JSON object; *out NULL when absent or empty. */
-static int filters_parse(struct http_request *req, json_t **out, berth_error_t **err)
-{
-        const char *f = http_query(req, "filters");
-
-        *out = NULL;
-        if (f == NULL || *f == '\0')
-                return 0;
-        *out = json_loads(f, 0, NULL);
-        if (!json_is_object(*out)) {
-                json_decref(*out);
-                *out = NULL;
-                return berth_fail(err, EINVAL, "invalid filter: %s", f);
-        }
-        return 0;
-}
-
 /* How many values a filter has: {"k": {"v": true}} or {"k": ["v"]}. */
 static size_t filter_count(json_t *filters, const char *key)
 {
@@ -53,7 +36,7 @@ static int post_build_prune(struct http_request *req, void *data, berth_error_t 
         struct api *api = data;
         json_t *filters;
 
-        if (filters_parse(req, &filters, err) < 0)
+        if (api_filters(req, &filters, err) < 0)
                 return -1;
         int r = build_filters_check(filters, err);
         json_decref(filters);

@@ -17,11 +17,15 @@ void api_routes_images(struct api *api);
 void api_routes_containers(struct api *api);
 /* docker cp, export and commit. */
 void api_routes_archive(struct api *api);
-/* Network and build cache prunes (docker system prune). */
+/* The build cache prune (docker system prune). */
 void api_routes_prune(struct api *api);
 void api_routes_networks(struct api *api);
 /* POST /build: the legacy builder protocol (src/build). */
 void api_routes_build(struct api *api);
+/* The filters= query as a JSON object; *out NULL when absent or empty,
+ * EINVAL "invalid filter: ..." when it is not an object. */
+struct http_request;
+int api_filters(struct http_request *req, json_t **out, berth_error_t **err);
 /* Register every route. */
 void api_routes(struct api *api);
 

@@ -242,28 +242,6 @@ static int add_security_opt(json_t *list, const char *opt, berth_error_t **err)
         return 0;
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A copy of o with its keys in order: Go marshals maps sorted, and the
- * body should read the same from either client. */
-static json_t *sorted(json_t *o)
-{
-        size_t n = json_object_size(o), i = 0;
-        _cleanup_free_ const char **keys = xcalloc(n, sizeof(char *));
-        json_t *out = json_object(), *v;
-        const char *k;
-
-        json_object_foreach(o, k, v)
-                keys[i++] = k;
-        qsort(keys, n, sizeof(char *), cmp_key);
-        for (i = 0; i < n; i++)
-                json_object_set(out, keys[i], json_object_get(o, keys[i]));
-        return out;
-}
-
 static json_t *str_or_null_array(json_t *a)
 {
         return json_array_size(a) ? json_incref(a) : json_null();
@@ -343,21 +321,21 @@ static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
         json_object_set_new(body, "AttachStdout", json_boolean(attach));
         json_object_set_new(body, "AttachStderr", json_boolean(attach));
         if (json_object_size(f->exposed))
-                json_object_set_new(body, "ExposedPorts", sorted(f->exposed));
+                json_object_set_new(body, "ExposedPorts", json_sorted_copy(f->exposed));
         json_object_set_new(body, "Tty", json_boolean(o->tty));
         json_object_set_new(body, "OpenStdin", json_boolean(o->interactive));
         json_object_set_new(body, "StdinOnce", json_boolean(attach && o->interactive));
         json_object_set_new(body, "Env", json_array_size(env) ? json_incref(env) : json_null());
         json_object_set_new(body, "Cmd", json_array_size(cmd) ? json_incref(cmd) : json_null());
         json_object_set_new(body, "Image", json_string(o->image));
-        json_object_set_new(body, "Volumes", sorted(f->volumes));
+        json_object_set_new(body, "Volumes", json_sorted_copy(f->volumes));
         json_object_set_new(body, "WorkingDir", nullable(f->workdir));
         if (f->entrypoint_set)
                 json_object_set_new(body, "Entrypoint", json_pack("[s]", f->entrypoint));
         else
                 json_object_set_new(body, "Entrypoint", json_null());
         json_object_set_new(body, "OnBuild", json_null());
-        json_object_set_new(body, "Labels", sorted(f->labels));
+        json_object_set_new(body, "Labels", json_sorted_copy(f->labels));
         if (f->stop_signal)
                 json_object_set_new(body, "StopSignal", json_string(f->stop_signal));
         if (f->stop_timeout_set)
@@ -367,9 +345,9 @@ static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
         json_object_set_new(hc, "Binds", str_or_null_array(f->binds));
         json_object_set_new(hc, "ContainerIDFile", json_string(""));
         json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:o}", "Type", f->log_driver ? f->log_driver : "",
-                                                       "Config", sorted(f->log_opts)));
+                                                       "Config", json_sorted_copy(f->log_opts)));
         json_object_set_new(hc, "NetworkMode", json_string(cli_netopts_mode(&f->net)));
-        json_object_set_new(hc, "PortBindings", sorted(f->bindings));
+        json_object_set_new(hc, "PortBindings", json_sorted_copy(f->bindings));
         restart = json_pack("{s:s, s:I}", "Name", rname, "MaximumRetryCount", (json_int_t)rmax);
         json_object_set_new(hc, "RestartPolicy", restart);
         json_object_set_new(hc, "AutoRemove", json_boolean(o->rm));
@@ -394,12 +372,12 @@ static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
         json_object_set_new(hc, "ReadonlyRootfs", json_boolean(f->read_only));
         json_object_set_new(hc, "SecurityOpt", str_or_null_array(f->security_opt));
         if (json_object_size(f->tmpfs))
-                json_object_set_new(hc, "Tmpfs", sorted(f->tmpfs));
+                json_object_set_new(hc, "Tmpfs", json_sorted_copy(f->tmpfs));
         json_object_set_new(hc, "UTSMode", nullable(f->uts));
         json_object_set_new(hc, "UsernsMode", nullable(f->userns));
         json_object_set_new(hc, "ShmSize", json_integer(f->shm_size));
         if (json_object_size(f->sysctls))
-                json_object_set_new(hc, "Sysctls", sorted(f->sysctls));
+                json_object_set_new(hc, "Sysctls", json_sorted_copy(f->sysctls));
         if (f->runtime)
                 json_object_set_new(hc, "Runtime", json_string(f->runtime));
         json_object_set_new(hc, "Isolation", json_string(""));
@@ -442,7 +420,7 @@ static json_t *build_body(struct flags *f, struct run_opts *o, json_t *cmd)
 
         /* with no --network docker describes the "default" endpoint; with
          * one network and no endpoint options it leaves the map empty */
-        json_object_set_new(body, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", sorted(f->endpoints)));
+        json_object_set_new(body, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", json_sorted_copy(f->endpoints)));
         return body;
 }
 

@@ -117,3 +117,23 @@ int cli_prune_args(int argc, char **argv, const char *name, bool *all, bool *for
                 return cli_usage_error(name, "accepts no arguments");
         return -1;
 }
+
+static int cmp_key(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *json_sorted_copy(json_t *o)
+{
+        size_t n = json_object_size(o), i = 0;
+        _cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
+        json_t *out = json_object(), *v;
+        const char *k;
+
+        json_object_foreach(o, k, v)
+                keys[i++] = k;
+        qsort(keys, n, sizeof(char *), cmp_key);
+        for (i = 0; i < n; i++)
+                json_object_set(out, keys[i], json_object_get(o, keys[i]));
+        return out;
+}

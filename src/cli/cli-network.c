@@ -57,26 +57,6 @@ static void add_csv(json_t *list, const char *v)
                 json_array_append_new(list, json_string(f[i]));
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A copy with sorted keys, as Go marshals a map. */
-static json_t *sorted(json_t *o)
-{
-        size_t n = json_object_size(o), i = 0;
-        _cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
-        json_t *out = json_object(), *v;
-        const char *k;
-
-        json_object_foreach(o, k, v)
-                keys[i++] = k;
-        qsort(keys, n, sizeof(char *), cmp_key);
-        for (i = 0; i < n; i++)
-                json_object_set(out, keys[i], json_object_get(o, keys[i]));
-        return out;
-}
 
 /* ---- create ---- */
 
@@ -263,7 +243,7 @@ static json_t *ipam_configs(struct create_opts *o, berth_error_t **err)
                         if ((cfg = json_object_get(c, fields[f])))
                                 json_object_set(out, fields[f], cfg);
                 if ((cfg = json_object_get(c, "AuxiliaryAddresses")))
-                        json_object_set_new(out, "AuxiliaryAddresses", sorted(cfg));
+                        json_object_set_new(out, "AuxiliaryAddresses", json_sorted_copy(cfg));
                 json_array_append_new(list, out);
         }
         return list;
@@ -282,7 +262,7 @@ static json_t *create_body(struct cli *c, struct create_opts *o, const char *nam
         if (o->ipv6 >= 0)
                 json_object_set_new(body, "EnableIPv6", json_boolean(o->ipv6));
         json_object_set_new(body, "IPAM", json_pack("{s:s, s:o, s:o}", "Driver", o->ipam_driver, "Options",
-                                                     sorted(o->ipam_opts), "Config", configs));
+                                                     json_sorted_copy(o->ipam_opts), "Config", configs));
         json_object_set_new(body, "Internal", json_boolean(o->internal));
         json_object_set_new(body, "Attachable", json_boolean(o->attachable));
         json_object_set_new(body, "Ingress", json_boolean(o->ingress));
@@ -290,8 +270,8 @@ static json_t *create_body(struct cli *c, struct create_opts *o, const char *nam
         json_object_set_new(body, "ConfigFrom", o->config_from && *o->config_from
                                                         ? json_pack("{s:s}", "Network", o->config_from)
                                                         : json_null());
-        json_object_set_new(body, "Options", sorted(o->opts));
-        json_object_set_new(body, "Labels", sorted(o->labels));
+        json_object_set_new(body, "Options", json_sorted_copy(o->opts));
+        json_object_set_new(body, "Labels", json_sorted_copy(o->labels));
         json_object_set_new(body, "Name", json_string(name));
         /* deprecated in 1.44; the client sends it to older daemons */
         if (!cli_api_at_least(c, 1, 44))
@@ -746,7 +726,7 @@ static json_t *connect_body(const char *ctr, struct connect_opts *o, berth_error
         json_t *ep = json_pack("{s:o, s:O, s:O, s:s, s:o, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n}",
                                "IPAMConfig", ipam, "Links",
                                json_array_size(o->links) ? o->links : json_null(), "Aliases", o->aliases,
-                               "MacAddress", "", "DriverOpts", sorted(opts), "GwPriority",
+                               "MacAddress", "", "DriverOpts", json_sorted_copy(opts), "GwPriority",
                                (json_int_t)o->gw_priority, "NetworkID", "", "EndpointID", "", "Gateway", "",
                                "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
                                "GlobalIPv6PrefixLen", 0, "DNSNames");

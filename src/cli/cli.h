@@ -158,6 +158,9 @@ void table_addv(struct table *t, char **cells);
 void table_print(struct table *t, FILE *out);
 void table_free(struct table *t);
 char *human_size(double bytes);        /* decimal, 3 digits: "1.99MB" */
+/* A copy of an object with its keys in order: Go marshals maps sorted,
+ * and a body should read the same from berth as from docker. */
+json_t *json_sorted_copy(json_t *o);
 char *human_bytes(double bytes);       /* binary, 4 digits: "23.54GiB" */
 char *human_duration(long long seconds); /* "About a minute" */
 char *ellipsis(const char *s, size_t width);

@@ -168,6 +168,16 @@ static const char *const surnames[] = {
         "turing", "wing", "wozniak",
 };
 
+void random_hex_id(char id[CONTAINER_ID_LEN + 1])
+{
+        unsigned char r[CONTAINER_ID_LEN / 2];
+
+        if (getrandom(r, sizeof(r), 0) != sizeof(r))
+                abort();
+        for (size_t i = 0; i < sizeof(r); i++)
+                sprintf(id + 2 * i, "%02x", r[i]);
+}
+
 char *ctr_make_name(struct engine *e)
 {
         for (unsigned attempt = 0;; attempt++) {

@@ -9,18 +9,7 @@
 #include "image/store.h"
 #include "storage/rootfs.h"
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-
-static void new_id(char id[CONTAINER_ID_LEN + 1])
-{
-        unsigned char r[CONTAINER_ID_LEN / 2];
-
-        if (getrandom(r, sizeof(r), 0) != sizeof(r))
-                abort();
-        for (size_t i = 0; i < sizeof(r); i++)
-                sprintf(id + 2 * i, "%02x", r[i]);
-}
 
 static int check_name(struct engine *e, const char *name, berth_error_t **err)
 {
@@ -97,7 +86,7 @@ static int prepare_volumes(struct engine *e, const char *rootfs, struct docker_m
                 char *name = m[i].source ? xstrdup(m[i].source) : NULL;
                 if (name == NULL) {
                         char id[CONTAINER_ID_LEN + 1];
-                        new_id(id);
+                        random_hex_id(id);
                         name = xstrdup(id);
                 }
                 char *path = xasprintf("%s/volumes/%s/_data", e->data_root, name);
@@ -286,7 +275,7 @@ int engine_container_create(struct engine *e, json_t *body, const char *name, ch
                 r = berth_fail(err, EINVAL, "the request body is not a JSON object");
                 goto out;
         }
-        new_id(c->id);
+        random_hex_id(c->id);
         c->name = name && *name ? xstrdup(name[0] == '/' ? name + 1 : name) : ctr_make_name(e);
         c->image = xstrdup(json_string_value(json_object_get(cr.body, "Image")) ?: "");
         c->created = now_rfc3339();

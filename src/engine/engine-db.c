@@ -9,7 +9,7 @@ static const char schema[] =
         "CREATE TABLE IF NOT EXISTS engine_containers ("
         "  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, record TEXT NOT NULL);";
 
-static int db_fail(struct engine *e, berth_error_t **err, const char *what)
+int engine_db_fail(struct engine *e, berth_error_t **err, const char *what)
 {
         return berth_error(err, 0, "%s/berth.db: %s: %s", e->data_root, what, sqlite3_errmsg(e->db));
 }
@@ -75,12 +75,12 @@ int engine_db_save(struct engine *e, struct ctr *c, berth_error_t **err)
                                "INSERT INTO engine_containers VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                                "name = excluded.name, record = excluded.record",
                                -1, &st, NULL) != SQLITE_OK)
-                return db_fail(e, err, "prepare");
+                return engine_db_fail(e, err, "prepare");
         sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-                r = db_fail(e, err, "save container");
+                r = engine_db_fail(e, err, "save container");
         sqlite3_finalize(st);
         return r;
 }
@@ -91,10 +91,10 @@ int engine_db_delete(struct engine *e, const char *id, berth_error_t **err)
         int r = 0;
 
         if (sqlite3_prepare_v2(e->db, "DELETE FROM engine_containers WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-                return db_fail(e, err, "prepare");
+                return engine_db_fail(e, err, "prepare");
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-                r = db_fail(e, err, "delete container");
+                r = engine_db_fail(e, err, "delete container");
         sqlite3_finalize(st);
         return r;
 }
@@ -147,7 +147,7 @@ int engine_db_load(struct engine *e, struct ctr ***out, size_t *n, berth_error_t
         int rc;
 
         if (sqlite3_prepare_v2(e->db, "SELECT record FROM engine_containers", -1, &st, NULL) != SQLITE_OK)
-                return db_fail(e, err, "prepare");
+                return engine_db_fail(e, err, "prepare");
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 json_t *rec = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
                 struct ctr *c = rec ? ctr_from_record(rec) : NULL;
@@ -164,7 +164,7 @@ int engine_db_load(struct engine *e, struct ctr ***out, size_t *n, berth_error_t
                 for (size_t i = 0; i < count; i++)
                         ctr_unref(v[i]);
                 free(v);
-                return db_fail(e, err, "load containers");
+                return engine_db_fail(e, err, "load containers");
         }
         *out = v;
         *n = count;

@@ -3,7 +3,6 @@
 #include "engine/engine-network.h"
 #include "net/dns.h"
 #include "net/netlink.h"
-#include <sys/random.h>
 
 /* ---- modes ------------------------------------------------------------------ */
 
@@ -183,18 +182,6 @@ int ctr_net_prepare(struct engine *e, json_t *body, bool *bridged, berth_error_t
 
 /* ---- one endpoint --------------------------------------------------------------- */
 
-static char *random_hex(void)
-{
-        unsigned char r[32];
-        char *s = xmalloc(65);
-
-        if (getrandom(r, sizeof(r), 0) != sizeof(r))
-                abort();
-        for (size_t i = 0; i < sizeof(r); i++)
-                sprintf(s + 2 * i, "%02x", r[i]);
-        return s;
-}
-
 /* What the start of one endpoint took from its network, to give back. */
 struct lease {
         char *net_id, *net_name, *bridge;
@@ -322,7 +309,9 @@ static int endpoint_up(struct engine *e, struct ctr *c, const char *net_name, js
                 lease_clear(&l);
                 return berth_error_wrap(err, "network %s", net_name);
         }
-        _cleanup_free_ char *ip = ipam_addr_format(l.ip), *gw = ipam_addr_format(l.gateway), *epid = random_hex();
+        _cleanup_free_ char *ip = ipam_addr_format(l.ip), *gw = ipam_addr_format(l.gateway);
+        char epid[CONTAINER_ID_LEN + 1];
+        random_hex_id(epid);
         _cleanup_free_ char *macs = xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
                                               mac[5]);
         json_t *ipam = json_object_get(cfg, "IPAMConfig");

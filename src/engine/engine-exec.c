@@ -20,7 +20,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -51,16 +50,6 @@ static struct exec_rec *exec_find(const char *id)
                 if (strcmp(x->id, id) == 0)
                         return x;
         return NULL;
-}
-
-static void random_id(char id[CONTAINER_ID_LEN + 1])
-{
-        unsigned char rnd[CONTAINER_ID_LEN / 2];
-
-        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-                abort();
-        for (size_t i = 0; i < sizeof(rnd); i++)
-                sprintf(id + 2 * i, "%02x", rnd[i]);
 }
 
 static json_t *strv_json(json_t *arr)
@@ -176,7 +165,7 @@ static void exec_add(struct ctr *c, json_t *process, json_t *body, char **id)
 {
         struct exec_rec *x = xcalloc(1, sizeof(*x));
 
-        random_id(x->id);
+        random_hex_id(x->id);
         snprintf(x->ctr_id, sizeof(x->ctr_id), "%s", c->id);
         x->process = process;
         x->body = json_incref(body);
@@ -905,7 +894,7 @@ int exec_probe_run(struct engine *e, struct ctr *c, struct exec_probe *p, berth_
         pthread_mutex_unlock(&c->lock);
         if (process == NULL)
                 return berth_fail(err, EBUSY, "Container %s is not running", c->id);
-        random_id(id);
+        random_hex_id(id);
         _cleanup_free_ char *file = xasprintf("%s/probe-%.16s.json", e->exec_root, id);
         _cleanup_free_ char *pid_file = xasprintf("%s/probe-%.16s.pid", e->exec_root, id);
         r = json_dump_file(process, file, 0);

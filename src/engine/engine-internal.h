@@ -60,6 +60,8 @@ struct engine {
 
 /* engine-db.c */
 int engine_db_open(struct engine *e, berth_error_t **err);
+/* "<data-root>/berth.db: what: sqlite's message" */
+int engine_db_fail(struct engine *e, berth_error_t **err, const char *what);
 void engine_db_close(struct engine *e);
 /* Insert or replace the record (caller holds c->lock). */
 int engine_db_save(struct engine *e, struct ctr *c, berth_error_t **err);
@@ -86,6 +88,9 @@ char *ctr_log_path(struct engine *e, const struct ctr *c);
 /* Current time, RFC 3339 with nanoseconds, UTC. */
 char *now_rfc3339(void);
 int64_t rfc3339_to_unix(const char *s);
+/* 64 random hex digits: the ids of containers, execs, networks,
+ * endpoints and anonymous volumes. */
+void random_hex_id(char id[CONTAINER_ID_LEN + 1]);
 /* A free name: adjective_surname, as docker makes them. */
 char *ctr_make_name(struct engine *e);
 bool ctr_name_valid(const char *name);

@@ -6,7 +6,6 @@
 #include "net/netlink.h"
 #include "net/nft.h"
 #include <sqlite3.h>
-#include <sys/random.h>
 
 #define DEFAULT_BRIDGE "berth0"
 
@@ -128,18 +127,6 @@ char **net_daemon_upstreams(void)
 
 /* ---- records ------------------------------------------------------------ */
 
-static void random_id(char **out)
-{
-        unsigned char r[32];
-        char *id = xmalloc(65);
-
-        if (getrandom(r, sizeof(r), 0) != sizeof(r))
-                abort();
-        for (size_t i = 0; i < sizeof(r); i++)
-                sprintf(id + 2 * i, "%02x", r[i]);
-        *out = id;
-}
-
 static const char *opt(json_t *record, const char *key)
 {
         return json_string_value(json_object_get(json_object_get(record, "Options"), key));
@@ -210,11 +197,6 @@ static int network_of(json_t *record, struct network **out, berth_error_t **err)
         return 0;
 }
 
-static int db_fail(struct engine *e, berth_error_t **err, const char *what)
-{
-        return berth_error(err, 0, "%s/berth.db: %s: %s", e->data_root, what, sqlite3_errmsg(e->db));
-}
-
 static int db_save(struct engine *e, struct network *n, berth_error_t **err)
 {
         _cleanup_free_ char *text = json_dumps(n->record, JSON_COMPACT);
@@ -222,12 +204,12 @@ static int db_save(struct engine *e, struct network *n, berth_error_t **err)
         int r = 0;
 
         if (sqlite3_prepare_v2(e->db, "INSERT INTO networks VALUES (?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-                return db_fail(e, err, "prepare");
+                return engine_db_fail(e, err, "prepare");
         sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, n->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-                r = db_fail(e, err, "save network");
+                r = engine_db_fail(e, err, "save network");
         sqlite3_finalize(st);
         return r;
 }
@@ -238,10 +220,10 @@ static int db_delete(struct engine *e, const char *id, berth_error_t **err)
         int r = 0;
 
         if (sqlite3_prepare_v2(e->db, "DELETE FROM networks WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-                return db_fail(e, err, "prepare");
+                return engine_db_fail(e, err, "prepare");
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-                r = db_fail(e, err, "delete network");
+                r = engine_db_fail(e, err, "delete network");
         sqlite3_finalize(st);
         return r;
 }
@@ -258,9 +240,9 @@ static int db_load(struct engine *e, berth_error_t **err)
         int rc;
 
         if (sqlite3_exec(e->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-                return db_fail(e, err, "networks table");
+                return engine_db_fail(e, err, "networks table");
         if (sqlite3_prepare_v2(e->db, "SELECT record FROM networks", -1, &st, NULL) != SQLITE_OK)
-                return db_fail(e, err, "prepare");
+                return engine_db_fail(e, err, "prepare");
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 json_t *rec = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
                 struct network *n;
@@ -272,7 +254,7 @@ static int db_load(struct engine *e, berth_error_t **err)
                 json_decref(rec);
         }
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : db_fail(e, err, "load networks");
+        return rc == SQLITE_DONE ? 0 : engine_db_fail(e, err, "load networks");
 }
 
 /* ---- finding ------------------------------------------------------------ */
@@ -538,7 +520,7 @@ static int check_options(json_t *options, berth_error_t **err)
 static int create_locked(struct engine *e, const struct create_req *q, bool predefined, char **id,
                          berth_error_t **err)
 {
-        _cleanup_free_ char *new_id = NULL;
+        char new_id[CONTAINER_ID_LEN + 1];
         json_t *ipam_cfg = NULL, *record;
         struct network *n;
 
@@ -546,7 +528,7 @@ static int create_locked(struct engine *e, const struct create_req *q, bool pred
                 return berth_fail(err, EEXIST, "network with name %s already exists", q->name);
         if (strcmp(q->driver, "bridge") == 0 && ipam_config(e, q, &ipam_cfg, err) < 0)
                 return -1;
-        random_id(&new_id);
+        random_hex_id(new_id);
         record = make_record(new_id, q, ipam_cfg);
         int r = network_of(record, &n, err);
         json_decref(record);

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <regex.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -133,11 +132,7 @@ int engine_volume_create(struct engine *e, json_t *body, json_t **out, berth_err
         if (driver && *driver && strcmp(driver, "local") != 0)
                 return berth_fail(err, EINVAL, "volume driver %s is not available: only \"local\"", driver);
         if (name == NULL || *name == '\0') {
-                unsigned char r[32];
-                if (getrandom(r, sizeof(r), 0) != sizeof(r))
-                        abort();
-                for (size_t i = 0; i < sizeof(r); i++)
-                        sprintf(gen + 2 * i, "%02x", r[i]);
+                random_hex_id(gen);
                 name = gen;
         }
         if (engine_volume_ensure(e, name, false, json_object_get(body, "Labels"), json_object_get(body, "DriverOpts"),
