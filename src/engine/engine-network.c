@@ -535,9 +535,9 @@ static int create_locked(struct engine *e, const struct create_req *q, bool pred
         if (r < 0)
                 return -1;
         if (!predefined && n->bridge && nl_link_exists(n->bridge)) {
+                r = berth_fail(err, EEXIST, "network %s: a link named %s exists already", q->name, n->bridge);
                 network_free(n);
-                return berth_fail(err, EEXIST, "network %s: a link named %s exists already", q->name,
-                                  opt(q->options ? q->options : NULL, "com.docker.network.bridge.name") ?: "");
+                return r;
         }
         /* user networks get their bridge at once, as dockerd's; the
          * default one when a container first needs it */

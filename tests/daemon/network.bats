@@ -308,6 +308,11 @@ YAML
 	[ "$status" -ne 0 ] && [[ $output == *"plugin not found"* ]] || die "driver"
 	run docker network ls --format '{{.Name}}'
 	[[ $output != *bad* ]] || die "half-made network"
+	# a bridge name a link of the host already has
+	ip link add bt-taken type dummy
+	run docker network create -o com.docker.network.bridge.name=bt-taken bad4
+	ip link del bt-taken
+	[ "$status" -ne 0 ] && [[ $output == *"a link named bt-taken exists already"* ]] || die "taken link name"
 	run docker network inspect nosuchnet
 	[ "$status" -ne 0 ] && [[ $output == *"not found"* ]] || die "inspect unknown"
 	docker network rm n1 >/dev/null
