@@ -309,7 +309,7 @@ YAML
 	run docker network ls --format '{{.Name}}'
 	[[ $output != *bad* ]] || die "half-made network"
 	# a bridge name a link of the host already has
-	ip link add bt-taken type dummy
+	ip link add bt-taken type bridge
 	run docker network create -o com.docker.network.bridge.name=bt-taken bad4
 	ip link del bt-taken
 	[ "$status" -ne 0 ] && [[ $output == *"a link named bt-taken exists already"* ]] || die "taken link name"
