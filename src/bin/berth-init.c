@@ -2,6 +2,7 @@
  * at /sbin/docker-init as Docker's (tini) is.
  *
  *   berth-init [-g] [--] PROGRAM [ARG...]
+ *   berth-init -p
  *
  * A program run as PID 1 gets no default signal actions (the kernel drops
  * SIGTERM unless it has a handler, so `docker stop` waits the full timeout
@@ -11,6 +12,10 @@
  * terminal), forwards every signal it can catch to it (to its whole
  * process group with -g or TINI_KILL_PROCESS_GROUP, as tini), reaps every
  * child, and exits with PROGRAM's status: its exit code, or 128+signal.
+ *
+ * With -p it runs nothing: it holds a pod's namespaces open (the "pause"
+ * process of a Kubernetes sandbox), reaps whatever is reparented to it,
+ * and exits 0 on SIGTERM, SIGINT or SIGHUP.
  *
  * Linked statically with libc alone: images need not have a loader. */
 #include <errno.h>
@@ -31,12 +36,13 @@ static const int synchronous[] = { SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIG
 
 struct init {
         bool group;             /* forward to the process group */
+        bool pause;             /* -p: no program */
         pid_t child;
 };
 
 static void usage(void)
 {
-        fprintf(stderr, "usage: %s [-g] [--] PROGRAM [ARG...]\n", NAME);
+        fprintf(stderr, "usage: %s [-g] [--] PROGRAM [ARG...]\n       %s -p\n", NAME, NAME);
 }
 
 /* Everything blocked, so signals queue until sigwaitinfo takes them: a
@@ -154,18 +160,35 @@ static int parse_args(int argc, char **argv, struct init *in)
         int c;
 
         in->group = env && *env && strcmp(env, "0") != 0;
-        while ((c = getopt(argc, argv, "+gh")) != -1) {
+        while ((c = getopt(argc, argv, "+ghp")) != -1) {
                 switch (c) {
                 case 'g': in->group = true; break;
+                case 'p': in->pause = true; break;
                 case 'h': usage(); exit(0);
                 default: usage(); return -1;
                 }
         }
-        if (optind >= argc) {
+        if (in->pause != (optind >= argc)) {
                 usage();
                 return -1;
         }
         return optind;
+}
+
+static int pause_forever(void)
+{
+        sigset_t all;
+        siginfo_t si;
+
+        sigfillset(&all);
+        for (;;) {
+                int sig = sigwaitinfo(&all, &si);
+                if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+                        return 0;
+                if (sig == SIGCHLD)
+                        while (waitpid(-1, NULL, WNOHANG) > 0)
+                                ;
+        }
 }
 
 int main(int argc, char **argv)
@@ -180,6 +203,8 @@ int main(int argc, char **argv)
                 prctl(PR_SET_CHILD_SUBREAPER, 1);
         if (block_signals() < 0)
                 return 1;
+        if (in.pause)
+                return pause_forever();
         in.child = fork();
         if (in.child < 0) {
                 fprintf(stderr, "%s: fork: %s\n", NAME, strerror(errno));

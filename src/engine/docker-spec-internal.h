@@ -26,7 +26,7 @@ struct spec_ctx {
         bool writable_cgroups;          /* SecurityOpt writable-cgroups=true */
         enum seccomp_choice seccomp;
         const char *seccomp_custom;     /* SECCOMP_CUSTOM: JSON text or a path (borrowed from body) */
-        bool uts_host, ipc_host, ipc_none, ipc_container, cgroupns_host;
+        bool uts_host, uts_container, ipc_host, ipc_none, ipc_container, cgroupns_host;
 };
 
 /* Go's encoding/json, which Docker decodes the body with, matches keys

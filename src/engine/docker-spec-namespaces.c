@@ -9,7 +9,7 @@
 
 struct ns_modes {
         const char *net, *ipc, *pid, *uts, *cgroupns, *userns;
-        const char *net_path, *ipc_path, *pid_path;     /* joined namespaces */
+        const char *net_path, *ipc_path, *pid_path, *uts_path;  /* joined namespaces */
         bool net_host, pid_host;
 };
 
@@ -88,6 +88,13 @@ static int other_modes(struct spec_ctx *ctx, struct ns_modes *m, berth_error_t *
         }
         if (strcmp(m->uts, "host") == 0) {
                 ctx->uts_host = true;
+        } else if (str_has_prefix(m->uts, "container:")) {
+                /* a pod's containers share its sandbox's hostname (Podman
+                 * has this mode; Docker's API field takes it as a string) */
+                ctx->uts_container = true;
+                int ret = container_mode("HostConfig.UTSMode", m->uts, ctx->in->utsns_path, &m->uts_path, err);
+                if (ret < 0)
+                        return ret;
         } else if (m->uts[0]) {
                 q = printable(m->uts);
                 return berth_error(err, 0, "HostConfig.UTSMode: invalid UTS mode: %s", q);
@@ -141,7 +148,7 @@ static json_t *namespace_list(struct spec_ctx *ctx, const struct ns_modes *m)
         if (!ctx->ipc_host)
                 add_ns(list, "ipc", m->ipc_path);
         if (!ctx->uts_host)
-                add_ns(list, "uts", NULL);
+                add_ns(list, "uts", m->uts_path);
         add_ns(list, "mount", NULL);
         if (!ctx->cgroupns_host)
                 add_ns(list, "cgroup", NULL);
@@ -183,7 +190,7 @@ static int network_conflicts(struct spec_ctx *ctx, const char *hostname, berth_e
                 return ret;
         if (container && hostname[0])
                 return berth_error(err, 0, "conflicting options: hostname and the network mode");
-        if (ctx->uts_host && hostname[0])
+        if ((ctx->uts_host || ctx->uts_container) && hostname[0])
                 return berth_error(err, 0, "conflicting options: hostname and the UTS mode");
         if (container && json_array_size(dns) > 0)
                 return berth_error(err, 0, "conflicting options: dns and the network mode");
@@ -228,7 +235,7 @@ static int names(struct spec_ctx *ctx, berth_error_t **err)
                 return ret;
         if (domainname[0] && (ret = check_name("Domainname", domainname, err)) < 0)
                 return ret;
-        if (domainname[0] && ctx->uts_host)
+        if (domainname[0] && (ctx->uts_host || ctx->uts_container))
                 return berth_error(err, 0, "conflicting options: domainname and the UTS mode");
         if (hostname[0])
                 ctx->info->hostname = xstrdup(hostname);
@@ -236,7 +243,8 @@ static int names(struct spec_ctx *ctx, berth_error_t **err)
                 ctx->info->hostname = host_hostname();
         else
                 ctx->info->hostname = dflt ? xstrdup(dflt) : xasprintf("%.12s", ctx->in->id);
-        if (ctx->uts_host) {
+        /* a joined namespace keeps the hostname its owner set */
+        if (ctx->uts_host || ctx->uts_container) {
                 json_object_del(ctx->spec, "hostname");
                 json_object_del(ctx->spec, "domainname");
                 return 0;

@@ -115,7 +115,7 @@ struct docker_spec_input {
          * (/proc/<pid>/ns/net...), resolved by the engine; a mode whose
          * path is NULL is an error.  For bridge networks, netns_path is
          * the namespace the engine makes for the container at start. */
-        const char *netns_path, *ipcns_path, *pidns_path;
+        const char *netns_path, *ipcns_path, *pidns_path, *utsns_path;
         /* /dev/shm to bind for IpcMode container:<x> and shareable; NULL:
          * a private tmpfs (with a warning for container:<x>). */
         const char *ipc_shm_path;

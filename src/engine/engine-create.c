@@ -145,12 +145,34 @@ static int join_path(struct engine *e, json_t *hc, const char *field, const char
         return 0;
 }
 
+/* The hostname a UTS-joined container shows in /etc/hostname: its
+ * owner's, from the file the engine wrote for it. */
+static char *joined_hostname(struct engine *e, const char *mode)
+{
+        _cleanup_error_ berth_error_t *ignored = NULL;
+        struct ctr *t;
+        char *text = NULL;
+        size_t len;
+
+        if (ctr_find(e, mode + strlen("container:"), &t, &ignored) < 0)
+                return NULL;
+        _cleanup_free_ char *dir = ctr_dir(e, t);
+        _cleanup_free_ char *path = xasprintf("%s/hostname", dir);
+        ctr_unref(t);
+        if (read_file(path, &text, &len, &ignored) < 0)
+                return NULL;
+        text[strcspn(text, "\n")] = '\0';
+        return text;
+}
+
 static int build_spec(struct create *cr, struct docker_spec_info *info, berth_error_t **err)
 {
         json_t *hc = json_object_get(cr->body, "HostConfig");
         _cleanup_free_ char *netns = NULL;
         _cleanup_free_ char *ipcns = NULL;
         _cleanup_free_ char *pidns = NULL;
+        _cleanup_free_ char *utsns = NULL;
+        _cleanup_free_ char *uts_hostname = NULL;
         _cleanup_free_ char *hn = xasprintf("%s/hostname", cr->dir);
         _cleanup_free_ char *hosts = xasprintf("%s/hosts", cr->dir);
         _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", cr->dir);
@@ -166,6 +188,10 @@ static int build_spec(struct create *cr, struct docker_spec_info *info, berth_er
                 r = join_path(cr->e, hc, "IpcMode", "ipc", &ipcns, err);
         if (r == 0)
                 r = join_path(cr->e, hc, "PidMode", "pid", &pidns, err);
+        if (r == 0)
+                r = join_path(cr->e, hc, "UTSMode", "uts", &utsns, err);
+        if (r == 0 && utsns)
+                uts_hostname = joined_hostname(cr->e, json_string_value(json_object_get(hc, "UTSMode")));
         if (r == 0)
                 r = docker_spec_mounts(cr->body, cr->cfg, &mounts, &n, err);
         if (r == 0)
@@ -185,6 +211,8 @@ static int build_spec(struct create *cr, struct docker_spec_info *info, berth_er
                         .netns_path = netns,
                         .ipcns_path = ipcns,
                         .pidns_path = pidns,
+                        .utsns_path = utsns,
+                        .hostname_default = uts_hostname,
                         .volumes = vols.v,
                         .n_volumes = vols.n,
                 };

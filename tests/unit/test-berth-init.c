@@ -94,6 +94,24 @@ static void group_forwarding(void **state)
         assert_int_equal(wait_ms(pid, 2000), 143);
 }
 
+/* -p holds on until told to stop, and stops cleanly; with a program it
+ * is a usage error. */
+static void pause_mode(void **state)
+{
+        (void)state;
+        pid_t pid = start((const char *[]){ BERTH_INIT, "-p", NULL });
+        int status;
+
+        usleep(300000);
+        assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+        kill(pid, SIGUSR1);
+        usleep(300000);
+        assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+        kill(pid, SIGTERM);
+        assert_int_equal(wait_ms(pid, 2000), 0);
+        assert_int_equal(run((const char *[]){ BERTH_INIT, "-p", "sleep", "1", NULL }), 2);
+}
+
 /* Zombies whose parent is pid. */
 static int zombies_of(pid_t pid)
 {
@@ -137,6 +155,7 @@ int main(void)
                 cmocka_unit_test(signals_reach_the_program),
                 cmocka_unit_test(group_forwarding),
                 cmocka_unit_test(orphans_are_reaped),
+                cmocka_unit_test(pause_mode),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
