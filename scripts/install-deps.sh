@@ -4,7 +4,7 @@
 set -euo pipefail
 build_pkgs=(gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev libssl-dev libarchive-dev libcurl4-openssl-dev libsqlite3-dev libgnutls28-dev libmnl-dev libnftables-dev libyaml-dev)
 run_pkgs=(busybox-static jq procps curl iproute2)
-test_pkgs=(bats jq iproute2 nftables libcmocka-dev libc6-dev runc hyperfine time clang libclang-rt-14-dev zstd docker-registry apache2-utils curl python3 skopeo podman docker.io docker-compose)
+test_pkgs=(bats jq iproute2 nftables libcmocka-dev libc6-dev runc hyperfine time clang libclang-rt-14-dev zstd docker-registry apache2-utils curl python3 skopeo podman docker.io docker-compose containerd python3-grpcio python3-protobuf protobuf-compiler)
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_pkgs[@]}")
 

@@ -125,6 +125,9 @@ run_suite() {
 	fi
 }
 
+echo "== containerd CRI with berth-runtime (tests/cri)"
+run_suite cri tests/cri/run.sh
+
 echo "== berth-shim (tests/shim)"
 run_suite shim tests/shim/run.sh
 

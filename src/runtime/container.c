@@ -618,8 +618,14 @@ int container_kill(const char *root, const char *id, int sig, bool all, berth_er
         struct cgroup *cg;
         int n, ret;
 
-        if ((ret = read_running(root, id, &st, &status, err)) < 0)
+        if ((ret = state_read(root, id, &st, err)) < 0)
                 return ret;
+        status = state_status(root, st);
+        bool stopped = strcmp(status, "stopped") == 0;
+        /* runc's words: containerd's shim treats "container not running"
+         * as already done; a stopped container's pid may be reused */
+        if (stopped && !all)
+                return berth_error(err, 0, "container \"%s\": container not running", id);
         if (!all) {
                 if (kill(st->pid, sig) < 0)
                         return berth_error(err, errno, "kill container \"%s\"", id);
@@ -631,7 +637,11 @@ int container_kill(const char *root, const char *id, int sig, bool all, berth_er
                 cgroup_free(cg);
         if (n < 0)
                 return n;
-        kill(st->pid, sig);
+        /* kill --all after the exit (containerd's StopContainer sends
+         * one): what is left in the cgroup, never the old pid; success,
+         * as runc */
+        if (!stopped)
+                kill(st->pid, sig);
         for (int i = 0; i < n; i++)
                 kill(pids[i], sig);
         return 0;
