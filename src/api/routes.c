@@ -11,6 +11,7 @@ void api_routes(struct api *api)
         api_routes_prune(api);
         api_routes_networks(api);
         api_routes_build(api);
+        api_routes_kube(api);
 }
 
 int api_filters(struct http_request *req, json_t **out, berth_error_t **err)

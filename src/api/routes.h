@@ -5,10 +5,12 @@
 
 struct http_server;
 struct engine;
+struct kube;
 
 struct api {
         struct http_server *http;
         struct engine *engine;
+        struct kube *kube;              /* NULL: the orchestrator did not start */
         const char *cgroup_version;     /* "1" or "2", for /info */
 };
 
@@ -22,6 +24,8 @@ void api_routes_prune(struct api *api);
 void api_routes_networks(struct api *api);
 /* POST /build: the legacy builder protocol (src/build). */
 void api_routes_build(struct api *api);
+/* /berth/v1: Kubernetes objects (docs/kube-api.md). */
+void api_routes_kube(struct api *api);
 /* The filters= query as a JSON object; *out NULL when absent or empty,
  * EINVAL "invalid filter: ..." when it is not an object. */
 struct http_request;

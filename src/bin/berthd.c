@@ -10,6 +10,7 @@
 #include "api/routes.h"
 #include "engine/daemon-config.h"
 #include "engine/engine.h"
+#include "orch/orch.h"
 #include "util/log.h"
 #include "util/util.h"
 #include <getopt.h>
@@ -31,6 +32,7 @@ struct daemon_opts {
         const char *config_file;
         bool config_required;           /* --config-file given: it must exist */
         const char *shim, *auth_config;
+        struct kube_opts kube;          /* --kube-*: the orchestrator's timings (tests shorten them) */
 };
 
 static int usage(void)
@@ -41,7 +43,10 @@ static int usage(void)
                 "              [--tls] [--tlsverify] [--tlscacert FILE] [--tlscert FILE] [--tlskey FILE]\n"
                 "              [--insecure-registry HOST]... [--default-ulimit NAME=SOFT[:HARD]]...\n"
                 "              [--add-runtime NAME=PATH]... [--default-runtime NAME] [--seccomp-profile FILE]\n"
-                "              [--shim PATH] [--auth-config FILE]\n");
+                "              [--shim PATH] [--auth-config FILE]\n"
+                "              [--kube-backoff-base S] [--kube-backoff-max S] [--kube-hpa-sync S]\n"
+                "              [--kube-hpa-downscale-window S] [--kube-configmap-sync S]\n"
+                "              [--kube-service-cidr CIDR] [--kube-pod-cidr CIDR]\n");
         return 2;
 }
 
@@ -52,7 +57,19 @@ static const char *const value_keys[] = {
 };
 
 enum { OPT_VALUE = 0x100, OPT_CONFIG = 0x200, OPT_SHIM, OPT_AUTH, OPT_INSECURE, OPT_RUNTIME, OPT_ULIMIT, OPT_TLS,
-       OPT_TLSVERIFY };
+       OPT_TLSVERIFY, OPT_KUBE_BACKOFF_BASE, OPT_KUBE_BACKOFF_MAX, OPT_KUBE_HPA_SYNC, OPT_KUBE_HPA_WINDOW,
+       OPT_KUBE_CM_SYNC, OPT_KUBE_SVC_CIDR, OPT_KUBE_POD_CIDR };
+
+static int seconds(const char *flag, const char *v, int *out, berth_error_t **err)
+{
+        char *end;
+        long n = strtol(v, &end, 10);
+
+        if (*v == '\0' || *end || n <= 0 || n > 86400)
+                return berth_error(err, EINVAL, "--%s: %s: a number of seconds from 1 to 86400", flag, v);
+        *out = (int)n;
+        return 0;
+}
 
 static int parse_opt(int c, struct daemon_opts *o, berth_error_t **err)
 {
@@ -68,6 +85,14 @@ static int parse_opt(int c, struct daemon_opts *o, berth_error_t **err)
         case OPT_CONFIG: o->config_file = optarg; o->config_required = true; return 0;
         case OPT_SHIM: o->shim = optarg; return 0;
         case OPT_AUTH: o->auth_config = optarg; return 0;
+        case OPT_KUBE_BACKOFF_BASE: return seconds("kube-backoff-base", optarg, &o->kube.backoff_base_s, err);
+        case OPT_KUBE_BACKOFF_MAX: return seconds("kube-backoff-max", optarg, &o->kube.backoff_max_s, err);
+        case OPT_KUBE_HPA_SYNC: return seconds("kube-hpa-sync", optarg, &o->kube.hpa_sync_s, err);
+        case OPT_KUBE_HPA_WINDOW:
+                return seconds("kube-hpa-downscale-window", optarg, &o->kube.hpa_downscale_window_s, err);
+        case OPT_KUBE_CM_SYNC: return seconds("kube-configmap-sync", optarg, &o->kube.configmap_sync_s, err);
+        case OPT_KUBE_SVC_CIDR: o->kube.service_cidr = optarg; return 0;
+        case OPT_KUBE_POD_CIDR: o->kube.pod_cidr = optarg; return 0;
         default:
                 if (c >= OPT_VALUE && c < OPT_VALUE + (int)ARRAY_SIZE(value_keys)) {
                         daemon_flag_set(o->flags, value_keys[c - OPT_VALUE], optarg);
@@ -80,7 +105,7 @@ static int parse_opt(int c, struct daemon_opts *o, berth_error_t **err)
 /* -1 without *err: a usage error. */
 static int parse(int argc, char **argv, struct daemon_opts *o, berth_error_t **err)
 {
-        struct option opts[ARRAY_SIZE(value_keys) + 16] = {
+        struct option opts[ARRAY_SIZE(value_keys) + 24] = {
                 { "host", required_argument, NULL, 'H' },
                 { "debug", no_argument, NULL, 'D' },
                 { "tls", no_argument, NULL, OPT_TLS },
@@ -91,6 +116,13 @@ static int parse(int argc, char **argv, struct daemon_opts *o, berth_error_t **e
                 { "config-file", required_argument, NULL, OPT_CONFIG },
                 { "shim", required_argument, NULL, OPT_SHIM },
                 { "auth-config", required_argument, NULL, OPT_AUTH },
+                { "kube-backoff-base", required_argument, NULL, OPT_KUBE_BACKOFF_BASE },
+                { "kube-backoff-max", required_argument, NULL, OPT_KUBE_BACKOFF_MAX },
+                { "kube-hpa-sync", required_argument, NULL, OPT_KUBE_HPA_SYNC },
+                { "kube-hpa-downscale-window", required_argument, NULL, OPT_KUBE_HPA_WINDOW },
+                { "kube-configmap-sync", required_argument, NULL, OPT_KUBE_CM_SYNC },
+                { "kube-service-cidr", required_argument, NULL, OPT_KUBE_SVC_CIDR },
+                { "kube-pod-cidr", required_argument, NULL, OPT_KUBE_POD_CIDR },
         };
         size_t n = 0;
         int c;
@@ -328,13 +360,21 @@ static int run(struct daemon_opts *o, const struct daemon_config *c, berth_error
                 return -1;
         if (engine_open(&eo, &api.engine, err) < 0)
                 return -1;
+        /* the orchestrator is part of the daemon's service: a daemon that
+         * cannot run it (its pod network's subnet is taken) still serves
+         * the Docker API, and /berth/v1 says why not */
+        _cleanup_error_ berth_error_t *kerr = NULL;
+        if (kube_open(api.engine, &o->kube, &api.kube, &kerr) < 0)
+                berth_log(BERTH_LOG_ERROR, "orchestrator: %s", kerr->msg);
         if (serve(c, &api, err) < 0) {
+                kube_close(api.kube);
                 engine_close(api.engine);
                 return -1;
         }
         wait_for_stop(o, &set);
         berth_log(BERTH_LOG_INFO, "stopping (containers keep running)");
         http_server_free(api.http);
+        kube_close(api.kube);
         engine_close(api.engine);
         if (c->pidfile)
                 unlink(c->pidfile);

@@ -2,6 +2,7 @@
  * management-command spellings such as "container ls"), --help, and the
  * error wording and exit statuses docker uses for flag and usage errors. */
 #include "cli/cli.h"
+#include "cli/cli-kube.h"
 #include <signal.h>
 #include <stdarg.h>
 
@@ -87,6 +88,8 @@ static const struct cli_command commands[] = {
           "      --type string     Only inspect objects of the given type (container, image, network, volume)\n" },
         { "kill", cmd_kill, "kill [OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
           "  -s, --signal string   Signal to send to the container\n" },
+        { "kube", cmd_kube, "kube COMMAND", "Run Kubernetes manifests on this machine (apply, get, describe, ...)",
+          "  (run 'berth kube --help' for its commands)\n" },
         { "load", cmd_load, "load [OPTIONS]", "Load an image from a tar archive or STDIN",
           "  -i, --input string   Read from tar archive file, instead of STDIN\n"
           "  -q, --quiet          Suppress the load output\n" },

@@ -1048,3 +1048,8 @@ int engine_network_disconnect(struct engine *e, const char *name, json_t *body, 
         ctr_unref(c);
         return r;
 }
+
+struct dns_server *engine_dns(struct engine *e)
+{
+        return e->net ? e->net->dns : NULL;
+}

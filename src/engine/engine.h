@@ -133,6 +133,8 @@ void engine_event(struct engine *e, const char *type, const char *action, const 
 json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t since, int timeout_ms);
 
 /* Networks: /networks API shapes (engine-network.c). */
+/* The embedded DNS server (the orchestrator adds Service names to it). */
+struct dns_server *engine_dns(struct engine *e);
 int engine_network_create(struct engine *e, json_t *body, json_t **out, berth_error_t **err);
 int engine_network_inspect(struct engine *e, const char *name, json_t **out, berth_error_t **err);
 int engine_network_list(struct engine *e, json_t *filters, json_t **out, berth_error_t **err);

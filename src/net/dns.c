@@ -27,6 +27,10 @@
 #include <time.h>
 
 #define DNS_TTL 600 /* Docker's */
+/* Names in a zone (Kubernetes' cluster.local) follow pods and services
+ * as they come and go: CoreDNS's kubernetes plugin answers with 5 s. */
+#define ZONE_TTL 5
+#define MAX_ZONES 16
 #define UPSTREAM_TIMEOUT_MS 2000
 #define TCP_IDLE_MS 5000
 #define MAX_UPSTREAMS 16
@@ -64,6 +68,16 @@ struct record {
         struct in_addr ip4;
         struct in6_addr ip6;
         unsigned rotation;
+};
+
+/* Names under a zone, asked by a client on its network, are answered
+ * here only: a name with no record is NXDOMAIN at once, never forwarded
+ * (a pod's search list tries <name>.<ns>.svc.cluster.local and two more
+ * before the name itself: each miss forwarded upstream would cost a
+ * round trip, or the upstream timeout when there is none). */
+struct zone {
+        char *network;
+        char *dot_name;                 /* ".cluster.local" */
 };
 
 struct conn;
@@ -137,6 +151,8 @@ struct dns_server {
         struct watch wake_w;
         struct record *recs;
         size_t n_recs, cap_recs;
+        struct zone zones[MAX_ZONES];
+        size_t n_zones;
         struct upstream ups[MAX_UPSTREAMS];
         size_t n_ups;
         struct client *clients;
@@ -391,6 +407,28 @@ void dns_records_remove(struct dns_server *s, const char *network, const char *o
         pthread_mutex_unlock(&s->lock);
 }
 
+void dns_zone_set(struct dns_server *s, const char *network, const char *zone)
+{
+        _cleanup_free_ char *n = zone ? name_normalize(zone) : NULL;
+        size_t k = 0;
+
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < s->n_zones; i++) {
+                if (strcmp(s->zones[i].network, network) == 0) {
+                        free(s->zones[i].network);
+                        free(s->zones[i].dot_name);
+                        continue;
+                }
+                s->zones[k++] = s->zones[i];
+        }
+        s->n_zones = k;
+        if (n && *n && strcmp(n, ".") != 0 && s->n_zones < MAX_ZONES)
+                s->zones[s->n_zones++] = (struct zone){ .network = xstrdup(network), .dot_name = xasprintf(".%s", n) };
+        else if (n && *n && strcmp(n, ".") != 0)
+                berth_warn("dns: zone %s on network %.12s: too many zones, not added", n, network);
+        pthread_mutex_unlock(&s->lock);
+}
+
 /* ---- lookups: only the networks of the client that asks ---- */
 
 static bool client_on(const struct client *c, const char *network)
@@ -534,6 +572,22 @@ static bool lookup_ptr(struct dns_server *s, const struct client *c, const struc
         return false;
 }
 
+static bool suffix_is(const char *name, size_t len, const char *suffix);
+
+/* Whether the name is in a zone of one of the client's networks. */
+static bool in_zone(struct dns_server *s, const struct client *c, const char *name)
+{
+        size_t len = strlen(name);
+
+        for (size_t i = 0; i < s->n_zones; i++) {
+                const struct zone *z = &s->zones[i];
+                if (client_on(c, z->network) &&
+                    (dns_name_equal(name, z->dot_name + 1) || suffix_is(name, len, z->dot_name)))
+                        return true;
+        }
+        return false;
+}
+
 /* Whether the name is ours to answer for this client; *n answers (none:
  * the name exists but has no data of that type). */
 static bool lookup(struct dns_server *s, const struct client *c, const struct dns_query *q,
@@ -615,10 +669,10 @@ static void reply(struct dns_server *s, const struct origin *o, const uint8_t *m
 }
 
 static void answer(struct dns_server *s, const struct origin *o, const struct dns_query *q, int rcode,
-                   const struct dns_answer *ans, size_t n)
+                   const struct dns_answer *ans, size_t n, uint32_t ttl)
 {
         size_t max = o->conn ? DNS_MSG_MAX : dns_query_udp_max(q);
-        int len = dns_response_build(q, rcode, ans, n, DNS_TTL, s->out, max);
+        int len = dns_response_build(q, rcode, ans, n, ttl, s->out, max);
 
         if (len < 0) {
                 berth_debug("dns: answer to container %s: %s", o->c->id, strerror(-len));
@@ -665,7 +719,7 @@ static void fwd_end(struct dns_server *s, struct fwd *f, uint8_t *msg, size_t le
                 reply(s, &o, msg, len);
         } else {
                 berth_debug("dns: no DNS server answered for %s", f->q.name);
-                answer(s, &o, &f->q, DNS_RCODE_SERVFAIL, NULL, 0);
+                answer(s, &o, &f->q, DNS_RCODE_SERVFAIL, NULL, 0, DNS_TTL);
         }
         fwd_kill(s, f);
 }
@@ -737,7 +791,7 @@ static void forward(struct dns_server *s, const struct origin *o, const struct d
         if (n_ups == 0 || s->n_fwds >= MAX_FORWARDS || o->c->n_fwds >= MAX_FORWARDS_PER_CLIENT) {
                 berth_debug("dns: %s not forwarded: %s", q->name, n_ups ? "too many queries in flight"
                                                                           : "no DNS server");
-                answer(s, o, q, DNS_RCODE_SERVFAIL, NULL, 0);
+                answer(s, o, q, DNS_RCODE_SERVFAIL, NULL, 0, DNS_TTL);
                 return;
         }
         f = xcalloc(1, sizeof(*f));
@@ -868,9 +922,11 @@ static void handle_query(struct dns_server *s, const struct origin *o, const uin
         if (r < 0)
                 return;
         if (r > 0)
-                answer(s, o, &q, r, NULL, 0);
+                answer(s, o, &q, r, NULL, 0, DNS_TTL);
         else if (lookup(s, o->c, &q, ans, &n))
-                answer(s, o, &q, DNS_RCODE_NOERROR, ans, n);
+                answer(s, o, &q, DNS_RCODE_NOERROR, ans, n, in_zone(s, o->c, q.name) ? ZONE_TTL : DNS_TTL);
+        else if (in_zone(s, o->c, q.name))
+                answer(s, o, &q, DNS_RCODE_NXDOMAIN, NULL, 0, ZONE_TTL);
         else
                 forward(s, o, &q, msg, len);
 }
@@ -1375,6 +1431,10 @@ void dns_server_free(struct dns_server *s)
                 free(s->recs[i].name);
         }
         free(s->recs);
+        for (size_t i = 0; i < s->n_zones; i++) {
+                free(s->zones[i].network);
+                free(s->zones[i].dot_name);
+        }
         if (s->wakefd >= 0)
                 close(s->wakefd);
         if (s->epfd >= 0)

@@ -45,3 +45,9 @@ void dns_record_add(struct dns_server *s, const char *network, const char *owner
                     const struct in_addr *ip4, const struct in6_addr *ip6);
 /* Every name of owner on network (network NULL: on every network). */
 void dns_records_remove(struct dns_server *s, const char *network, const char *owner);
+
+/* Names in zone ("cluster.local"), asked by a client on network, are
+ * answered here only: one with no record gets NXDOMAIN at once instead of
+ * going upstream, and answers carry a 5 s TTL, as their records follow
+ * pods.  One zone a network; zone NULL removes it. */
+void dns_zone_set(struct dns_server *s, const char *network, const char *zone);

@@ -814,3 +814,52 @@ int nl_endpoint_remove(const char *host_ifname, berth_error_t **err)
 {
         return link_remove(host_ifname, "remove endpoint", err);
 }
+
+/* ---- routes to a link ---- */
+
+/* One request for dst/prefix through dev (scope link, main table). */
+static int link_route(uint16_t type, uint16_t flags, int ok_errno, const char *verb, const char *dev,
+                      struct in_addr dst, unsigned prefix, berth_error_t **err)
+{
+        _cleanup_nl_ struct nl nl = {0};
+        _cleanup_free_ char *what = NULL;
+        struct nlmsghdr *nlh;
+        struct rtmsg *rtm;
+        int ret, index;
+
+        ret = check_ifname(dev, verb, err);
+        if (ret < 0)
+                return ret;
+        what = addr_str(AF_INET, &dst, prefix);
+        if (prefix > 32)
+                return berth_fail(err, EINVAL, "%s %s: invalid prefix length", verb, what);
+        ret = nl_open(&nl, err);
+        if (ret < 0)
+                return ret;
+        index = nl_ifindex(&nl, dev);
+        if (index == -ENODEV && ok_errno == ESRCH)
+                return 0;       /* no link: no route through it either */
+        if (index < 0)
+                return berth_error(err, -index, "%s %s dev %s", verb, what, dev);
+        nlh = nl_add(&nl, type, flags, ok_errno, xasprintf("%s %s dev %s", verb, what, dev));
+        rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+        rtm->rtm_family = AF_INET;
+        rtm->rtm_dst_len = (unsigned char)prefix;
+        rtm->rtm_table = RT_TABLE_MAIN;
+        rtm->rtm_protocol = RTPROT_BOOT;
+        rtm->rtm_scope = RT_SCOPE_LINK;
+        rtm->rtm_type = RTN_UNICAST;
+        mnl_attr_put(nlh, RTA_DST, 4, &dst);
+        mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
+        return nl_commit(&nl, err);
+}
+
+int nl_route_to_link_add(const char *dev, struct in_addr dst, unsigned prefix, berth_error_t **err)
+{
+        return link_route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, 0, "add route", dev, dst, prefix, err);
+}
+
+int nl_route_to_link_remove(const char *dev, struct in_addr dst, unsigned prefix, berth_error_t **err)
+{
+        return link_route(RTM_DELROUTE, 0, ESRCH, "remove route", dev, dst, prefix, err);
+}

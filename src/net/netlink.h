@@ -55,3 +55,10 @@ int nl_endpoint_add(const struct nl_endpoint *ep, berth_error_t **err);
 /* Delete the pair by its host side (the peer goes with it); no such link
  * is not an error. */
 int nl_endpoint_remove(const char *host_ifname, berth_error_t **err);
+
+/* A route to dst/prefix through the link dev, with no gateway (scope
+ * link, main table), as `ip route replace DST/PREFIX dev DEV` makes it:
+ * one that exists for dst/prefix is replaced.  Remove: a route or a
+ * link that does not exist is not an error. */
+int nl_route_to_link_add(const char *dev, struct in_addr dst, unsigned prefix, berth_error_t **err);
+int nl_route_to_link_remove(const char *dev, struct in_addr dst, unsigned prefix, berth_error_t **err);

@@ -1279,6 +1279,59 @@ static void test_server_scoped_forward(void **state)
         assert_int_equal(T.fa->n_tcp, 1);
 }
 
+/* Kubernetes' cluster.local on net1: names in it are answered here
+ * only, case-insensitively, a miss is NXDOMAIN at once (a pod's search
+ * list), the TTL is short; names outside it and clients on other
+ * networks are as before. */
+static void test_server_zone(void **state)
+{
+        struct resp r;
+        (void)state;
+
+        dns_zone_set(T.s, "net1", "Cluster.Local.");
+        dns_record_add(T.s, "net1", "svc:default/web", "web.default.svc.cluster.local", p4("10.43.0.10"), NULL);
+        dns_record_add(T.s, "net1", "svc:default/web", "web.default.svc", p4("10.43.0.10"), NULL);
+        dns_record_add(T.s, "net1", "svc:default/web", "web.default", p4("10.43.0.10"), NULL);
+        for (int tcp = 0; tcp < 2; tcp++) {
+                query(tcp, "WEB.default.SVC.cluster.local.", DNS_TYPE_A, &r);
+                assert_int_equal(DNS_RCODE(r.h.flags), DNS_RCODE_NOERROR);
+                assert_int_equal(r.n, 1);
+                assert_a(&r, 0, "10.43.0.10");
+                assert_int_equal(r.an[0].ttl, 5);
+                query(tcp, "web.default", DNS_TYPE_A, &r);
+                assert_a(&r, 0, "10.43.0.10");
+                /* outside the zone: Docker's TTL */
+                assert_int_equal(r.an[0].ttl, 600);
+        }
+        /* a pod's search list: web.other.default.svc.cluster.local, then
+         * web.other.svc.cluster.local, then cluster.local itself */
+        query(false, "web.other.default.svc.cluster.local", DNS_TYPE_A, &r);
+        assert_int_equal(DNS_RCODE(r.h.flags), DNS_RCODE_NXDOMAIN);
+        assert_int_equal(r.h.ancount, 0);
+        query(true, "nothing.svc.cluster.local", DNS_TYPE_AAAA, &r);
+        assert_int_equal(DNS_RCODE(r.h.flags), DNS_RCODE_NXDOMAIN);
+        query(false, "cluster.local", DNS_TYPE_A, &r);
+        assert_int_equal(DNS_RCODE(r.h.flags), DNS_RCODE_NXDOMAIN);
+        assert_false(fake_saw(T.fa, "web.other.default.svc.cluster.local"));
+        assert_false(fake_saw(T.fa, "nothing.svc.cluster.local"));
+        assert_false(fake_saw(T.fa, "cluster.local"));
+        /* a name that merely ends the same way is not in the zone */
+        query(false, "mycluster.local", DNS_TYPE_A, &r);
+        assert_a(&r, 0, "10.53.0.1");
+        assert_true(fake_saw(T.fa, "mycluster.local"));
+        /* c2 is not on net1: its cluster.local queries go upstream */
+        query_in(&T.ns2, false, "web.default.svc.cluster.local", DNS_TYPE_A, &r);
+        assert_a(&r, 0, "10.53.0.1");
+        assert_true(fake_saw(T.fa, "web.default.svc.cluster.local"));
+        /* the zone gone: forwarded again */
+        fake_reset(T.fa, FAKE_ANSWER, 0);
+        dns_zone_set(T.s, "net1", NULL);
+        query(false, "nothing.svc.cluster.local", DNS_TYPE_A, &r);
+        assert_a(&r, 0, "10.53.0.1");
+        assert_true(fake_saw(T.fa, "nothing.svc.cluster.local"));
+        dns_records_remove(T.s, NULL, "svc:default/web");
+}
+
 static void test_server_edns_relay(void **state)
 {
         uint8_t q[512], a[DNS_MSG_MAX];
@@ -1931,6 +1984,7 @@ int main(void)
                 SERVER_TEST(test_server_ptr),
                 SERVER_TEST(test_server_nodata),
                 SERVER_TEST(test_server_scoped_forward),
+                SERVER_TEST(test_server_zone),
                 SERVER_TEST(test_server_edns_relay),
                 SERVER_TEST(test_server_client_upstreams),
                 SERVER_TEST(test_server_failover),
