@@ -271,3 +271,25 @@ int engine_container_rename(struct engine *e, const char *name, const char *new_
         ctr_unref(c);
         return r;
 }
+
+/* Containers made with the same seccomp profile (nearly all of them: the
+ * default) hold one copy of it: the profile is about 60% of an OCI
+ * config, and jansson's objects make it tens of KiB per container.  The
+ * shared subtree is never modified in place (update touches resources
+ * only). */
+void ctr_config_share(struct ctr *c)
+{
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        static json_t *shared;
+        json_t *linux_ = json_object_get(c->config, "linux");
+        json_t *seccomp = json_object_get(linux_, "seccomp");
+
+        if (seccomp == NULL)
+                return;
+        pthread_mutex_lock(&lock);
+        if (shared && shared != seccomp && json_equal(shared, seccomp))
+                json_object_set(linux_, "seccomp", shared);
+        else if (shared == NULL)
+                shared = json_incref(seccomp);
+        pthread_mutex_unlock(&lock);
+}

@@ -217,6 +217,8 @@ static int build_spec(struct create *cr, struct docker_spec_info *info, berth_er
                         .n_volumes = vols.n,
                 };
                 r = docker_spec_build(&in, &cr->c->config, info, err);
+                if (r == 0)
+                        ctr_config_share(cr->c);
         }
         docker_mounts_free(mounts, n);
         volumes_clear(&vols);

@@ -117,6 +117,7 @@ static struct ctr *ctr_from_record(json_t *rec)
         c->created = dup_member(rec, "created");
         c->body = json_incref(json_object_get(rec, "body"));
         c->config = json_incref(json_object_get(rec, "config"));
+        ctr_config_share(c);
         c->stop_signal = dup_member(rec, "stop_signal");
         c->stop_timeout = (int)json_integer_value(json_object_get(rec, "stop_timeout"));
         c->tty = json_is_true(json_object_get(rec, "tty"));

@@ -91,6 +91,8 @@ int64_t rfc3339_to_unix(const char *s);
 /* 64 random hex digits: the ids of containers, execs, networks,
  * endpoints and anonymous volumes. */
 void random_hex_id(char id[CONTAINER_ID_LEN + 1]);
+/* Share the seccomp profile of c's config with other containers'. */
+void ctr_config_share(struct ctr *c);
 /* A free name: adjective_surname, as docker makes them. */
 char *ctr_make_name(struct engine *e);
 bool ctr_name_valid(const char *name);
