@@ -134,6 +134,9 @@ run_suite shim tests/shim/run.sh
 echo "== berthd with the real docker CLI (tests/daemon)"
 run_suite daemon tests/daemon/run.sh
 
+echo "== berth kube: Kubernetes manifests on one machine (tests/kube)"
+run_suite kube tests/kube/run.sh
+
 echo "== the berth CLI against berthd, then against dockerd (tests/cli)"
 run_suite cli-berthd tests/daemon/with-berthd.sh tests/cli/run.sh
 run_suite cli-dockerd tests/cli/run.sh

@@ -79,25 +79,25 @@ static void merge_map(json_t *meta, const json_t *cur_meta, const json_t *last_m
         }
 }
 
-/* Fields the server fills that an apply leaving them out keeps. */
-static void keep_server_fields(json_t *obj, const json_t *cur)
+/* Fields the server or a controller set: a spec field neither this
+ * document nor the previous apply has is kept (an allocated clusterIP,
+ * ipFamilies, replicas an HPA manages), as kubectl's three-way merge
+ * keeps it; one the previous apply had and this one drops goes.  A
+ * Service's allocated nodePorts are kept port by port. */
+static void keep_server_fields(json_t *obj, const json_t *cur, const json_t *last)
 {
         const char *kind = json_string_value(json_object_get(obj, "kind"));
         json_t *spec = json_object_get(obj, "spec"), *cspec = json_object_get(cur, "spec");
+        json_t *lspec = json_object_get(last, "spec"), *v;
+        const char *key;
 
         if (json_object_get(cur, "status"))
                 json_object_set(obj, "status", json_object_get(cur, "status"));
-        if (!json_is_object(spec))
+        if (!json_is_object(spec) || !json_is_object(cspec))
                 return;
-        if (strcmp(kind, "Deployment") == 0 || strcmp(kind, "ReplicaSet") == 0) {
-                if (!json_object_get(spec, "replicas") && json_object_get(cspec, "replicas"))
-                        json_object_set(spec, "replicas", json_object_get(cspec, "replicas"));
-        }
+        json_object_foreach(cspec, key, v) if (!json_object_get(spec, key) && !json_object_get(lspec, key))
+                json_object_set(spec, key, v);
         if (strcmp(kind, "Service") == 0) {
-                static const char *const fields[] = { "clusterIP", "clusterIPs" };
-                for (size_t i = 0; i < 2; i++)
-                        if (!json_object_get(spec, fields[i]) && json_object_get(cspec, fields[i]))
-                                json_object_set(spec, fields[i], json_object_get(cspec, fields[i]));
                 size_t i;
                 json_t *p;
                 json_array_foreach(json_object_get(spec, "ports"), i, p) {
@@ -162,7 +162,7 @@ static int plan_one(struct kube *k, json_t *doc, struct planned *p, json_t *warn
                 last = text ? json_loads(text, 0, NULL) : NULL;
                 merge_map(meta, cmeta, json_object_get(last, "metadata"), "labels");
                 merge_map(meta, cmeta, json_object_get(last, "metadata"), "annotations");
-                keep_server_fields(doc, cur);
+                keep_server_fields(doc, cur, last);
                 p->exists = true;
         }
         json_t *ann = json_object_get(meta, "annotations");

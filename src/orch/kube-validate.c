@@ -7,6 +7,7 @@
 #include "orch/kube-validate.h"
 #include "orch/kube-calc.h"
 #include "orch/kube-configdata.h"
+#include "orch/kube-service.h"
 #include "orch/kube-workloads.h"
 #include "orch/kubelet.h"
 #include "util/util.h"
@@ -14,9 +15,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
-
-__attribute__((weak)) int kube_service_validate(struct kube *k, const json_t *svc, const json_t *old,
-                                                berth_error_t **err);
 
 static char *group_kind(const json_t *obj)
 {
@@ -261,7 +259,7 @@ static int check_service(struct kube *k, json_t *obj, const json_t *old, berth_e
 {
         if (!json_is_object(json_object_get(obj, "spec")))
                 return invalid(obj, err, "spec: Required value");
-        if (kube_service_validate && kube_service_validate(k, obj, old, err) < 0)
+        if (kube_service_validate(k, obj, old, err) < 0)
                 return invalid_wrap(obj, err);
         return 0;
 }

@@ -121,17 +121,6 @@ static int pod_network(struct kube *k, berth_error_t **err)
 
 /* ---- controllers ------------------------------------------------------------- */
 
-/* Controllers land one file at a time; a missing one is skipped. */
-__attribute__((weak)) int kubelet_init(struct kube *k, berth_error_t **err);
-__attribute__((weak)) void kubelet_reconcile(struct kube *k);
-__attribute__((weak)) void kubelet_fini(struct kube *k);
-__attribute__((weak)) int kube_services_init(struct kube *k, berth_error_t **err);
-__attribute__((weak)) void kube_services_reconcile(struct kube *k);
-__attribute__((weak)) void kube_services_fini(struct kube *k);
-__attribute__((weak)) int kube_hpa_init(struct kube *k, berth_error_t **err);
-__attribute__((weak)) void kube_hpa_reconcile(struct kube *k);
-__attribute__((weak)) void kube_hpa_fini(struct kube *k);
-
 struct controller {
         const char *name;
         int (*init)(struct kube *k, berth_error_t **err);
@@ -150,8 +139,7 @@ static size_t controllers(struct controller *out)
         size_t n = 0;
 
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-                if (all[i].init && all[i].reconcile && all[i].fini)
-                        out[n++] = all[i];
+                out[n++] = all[i];
         return n;
 }
 

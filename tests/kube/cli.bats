@@ -317,6 +317,10 @@ EOF
 	[[ $output == *'deployments.apps "nope" not found'* ]] || die "scale nope"
 }
 
+restarted() {
+	[ "$(kget "pod/$1" '.status.containerStatuses[0].restartCount')" -ge 1 ] 2>/dev/null
+}
+
 @test "logs and exec reach the pod's container; --previous the instance before" {
 	apply_web
 	pod=$(a_web_pod)
@@ -345,7 +349,7 @@ spec:
     imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "echo run at \$(cat /proc/uptime); sleep 1; exit 1"]
 EOF
-	wait_for 30 test "$(kget pod/twice '.status.containerStatuses[0].restartCount')" -ge 1 || die "no restart"
+	wait_for 30 restarted twice || die "no restart"
 	run -0 kube logs twice --previous
 	[[ $output == "run at "* ]] || die "--previous: $output"
 	prev=$output
@@ -378,7 +382,7 @@ EOF
 	[[ $output == *"no name was specified"* ]] || die "delete without names"
 	run -0 kube delete deploy/web svc/web
 	[ "$output" = $'deployment.apps "web" deleted\nservice "web" deleted' ] || die "delete two: $output"
-	wait_for 30 test "$(kget pods '.items | length' -l app=web)" = 0 || die "pods not cascaded"
+	wait_eq 30 0 kget pods '.items | length' -l app=web || die "pods not cascaded"
 	run -0 kube delete cm,secret -l 'nothing-has-this'
 	run -0 kube delete cm --all
 	[[ $output == *'configmap "web-config" deleted'* ]] || die "--all: $output"
