@@ -264,10 +264,16 @@ _Noreturn void init_main(struct init_ctx *ctx)
         char **argv, **envp;
         bool reported_ready = false;
 
-        /* the parent's handlers are not ours */
+        /* the parent's handlers and blocked signals are not ours: a
+         * daemon that takes SIGTERM with sigwait blocks it in every thread,
+         * and a mask survives execve, so the container's `trap ... TERM`
+         * would never run and every stop would wait for its SIGKILL */
+        sigset_t none;
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         if (ctx->idmap_rootfs && receive_rootfs_tree(ctx, &err) < 0)
                 goto fail;
         if (sync_expect(ctx->sync_fd, SYNC_GO, &err) < 0)

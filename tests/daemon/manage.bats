@@ -71,6 +71,19 @@ cgroup_dir() {
 	echo "/sys/fs/cgroup/$2$path"
 }
 
+@test "containers start with no signal blocked: a TERM trap runs, docker stop returns at once" {
+	run docker run --rm "$IMG" grep SigBlk /proc/self/status
+	[ "$status" = 0 ] && [[ $output == *"SigBlk:	0000000000000000"* ]] || die "blocked: $output"
+	docker run -d --name trapper "$IMG" sh -c "trap 'exit 3' TERM; while :; do sleep 0.1; done" >/dev/null
+	sleep 0.5
+	t0=$(date +%s%N)
+	docker stop -t 10 trapper >/dev/null
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	((ms < 3000)) || die "stop took $ms ms: the trap did not run"
+	[ "$(docker inspect -f '{{.State.ExitCode}}' trapper)" = 3 ]
+	docker rm trapper >/dev/null
+}
+
 @test "docker rename: inspect and ps show the new name, the old one is free, conflicts and bad names refused" {
 	since=$(date +%s)
 	docker run -d --name rn1 --network none "$IMG" sleep 1000 >/dev/null
