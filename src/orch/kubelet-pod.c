@@ -6,6 +6,7 @@
  * written under it. */
 #include "orch/kubelet.h"
 #include "orch/kube-calc.h"
+#include "orch/kube-service.h"
 #include "engine/engine.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -13,7 +14,6 @@
 #define RETRY_MS 1000           /* a config error or a failed create is tried again this soon */
 #define STEADY_MS 10000         /* a running pod is looked at this often without events */
 
-__attribute__((weak)) json_t *kube_service_env(struct kube *k, const char *ns);
 
 struct sync {
         struct kubelet *kl;
@@ -28,15 +28,6 @@ static void pod_event(struct sync *s, const char *type, const char *reason, cons
         kube_event(s->kl->k, s->pod, type, reason, "%s", msg);
 }
 
-/* "2026-11-29T17:00:00.123456789Z" (the engine's) as Kubernetes shows
- * it: whole seconds. */
-static json_t *k8s_time(const char *engine_time)
-{
-        if (engine_time == NULL || strncmp(engine_time, "0001-", 5) == 0)
-                return json_null();
-        return must(json_sprintf("%.19sZ", engine_time));
-}
-
 static bool should_restart(const char *policy, bool init, int code)
 {
         if (strcmp(policy, "Never") == 0)
@@ -47,29 +38,6 @@ static bool should_restart(const char *policy, bool init, int code)
 }
 
 /* ---- exits ------------------------------------------------------------------ */
-
-json_t *kl_terminated_of(struct kubelet *kl, const char *id)
-{
-        json_t *info = NULL, *st;
-        json_t *t;
-
-        if (engine_container_inspect(kl->e, id, &info, NULL) < 0)
-                return must(json_pack("{s:i, s:s, s:s, s:s}", "exitCode", 137, "reason", "ContainerStatusUnknown",
-                                      "message", "The container could not be located when the pod was terminated",
-                                      "containerID", "")); /* id filled in by the caller */
-        st = json_object_get(info, "State");
-        int code = (int)json_integer_value(json_object_get(st, "ExitCode"));
-        const char *reason = json_is_true(json_object_get(st, "OOMKilled")) ? "OOMKilled" : code ? "Error"
-                                                                                                 : "Completed";
-        t = must(json_pack("{s:i, s:s, s:o, s:o}", "exitCode", code, "reason", reason, "startedAt",
-                           k8s_time(json_string_value(json_object_get(st, "StartedAt"))), "finishedAt",
-                           k8s_time(json_string_value(json_object_get(st, "FinishedAt")))));
-        const char *err = json_string_value(json_object_get(st, "Error"));
-        if (err && *err)
-                json_object_set_new(t, "message", must(json_string(err)));
-        json_decref(info);
-        return t;
-}
 
 static void probes_off(struct kl_ctr *c)
 {
@@ -194,7 +162,7 @@ static int resolve_env(struct sync *s, const json_t *spec, json_t **env, berth_e
         json_t *svc = NULL;
         int r;
 
-        if (kube_service_env && !json_is_false(json_object_get(pspec, "enableServiceLinks")))
+        if (!json_is_false(json_object_get(pspec, "enableServiceLinks")))
                 svc = kube_service_env(s->kl->k, s->p->ns);
         pthread_mutex_lock(&s->kl->lock);
         _cleanup_free_ char *ip = s->p->ip ? xstrdup(s->p->ip) : NULL;
@@ -238,34 +206,6 @@ static void set_waiting(struct kubelet *kl, struct kl_ctr *c, const char *reason
 }
 
 /* ---- the sandbox -------------------------------------------------------------------- */
-
-char *kl_ip_of(const json_t *info)
-{
-        const json_t *nets = json_object_get(json_object_get(info, "NetworkSettings"), "Networks"), *n;
-        const char *key;
-
-        json_object_foreach((json_t *)nets, key, n) {
-                const char *ip = json_string_value(json_object_get(n, "IPAddress"));
-                if (ip && *ip)
-                        return xstrdup(ip);
-        }
-        return NULL;
-}
-
-json_t *kl_etc_of(const json_t *info)
-{
-        static const char *const files[][2] = { { "ResolvConfPath", "/etc/resolv.conf" },
-                                                { "HostsPath", "/etc/hosts" },
-                                                { "HostnamePath", "/etc/hostname" } };
-        json_t *etc = must(json_object());
-
-        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-                const char *path = json_string_value(json_object_get(info, files[i][0]));
-                if (path && *path)
-                        json_object_set_new(etc, files[i][1], must(json_string(path)));
-        }
-        return etc;
-}
 
 /* The containers see the sandbox's resolver, hosts and hostname files
  * (they share its network and UTS namespaces), unless a volume is
@@ -404,7 +344,7 @@ static void started(struct sync *s, struct kl_ctr *c, const char *id, int attemp
                 image_id = json_string_value(json_object_get(info, "Image"));
         }
         rotate_instances(s->kl, c, id, attempt);
-        json_t *t = k8s_time(at);
+        json_t *t = kl_k8s_time(at);
         pthread_mutex_lock(&s->kl->lock);
         c->state = KL_RUNNING;
         c->exited = false;
@@ -606,6 +546,18 @@ static bool setup_volumes(struct sync *s)
         return true;
 }
 
+static bool has_projected_volumes(const struct kl_pod *p)
+{
+        const json_t *v;
+        size_t i;
+
+        json_array_foreach(json_object_get(json_object_get(p->pod, "spec"), "volumes"), i, v) {
+                if (json_object_get(v, "configMap") || json_object_get(v, "secret"))
+                        return true;
+        }
+        return false;
+}
+
 /* Succeeded or Failed: nothing runs again; the sandbox stops (its IP is
  * given back), the containers stay for their logs. */
 static void finish(struct sync *s)
@@ -656,8 +608,12 @@ void kl_pod_sync(struct kubelet *kl, struct kl_pod *p)
         }
         kl_status_write(kl, p);
         pthread_mutex_lock(&kl->lock);
-        if (!p->finished)
+        if (!p->finished) {
                 kl_pod_due(p, s.now + STEADY_MS);
+                /* mounted ConfigMaps and Secrets follow their objects */
+                if (p->volumes_ready && has_projected_volumes(p))
+                        kl_pod_due(p, p->cm_refresh_ms);
+        }
         pthread_mutex_unlock(&kl->lock);
         json_decref(s.pod);
 }

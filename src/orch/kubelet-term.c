@@ -147,17 +147,24 @@ static void *term_thread(void *data)
 
         if (t->remove_object)
                 stop_all(t);
-        kl_remove_containers(kl, t->p->uid);
-        kl_volumes_teardown(kl, t->p->uid);
-        if (t->remove_object)
-                remove_object(t);
         pthread_mutex_lock(&kl->lock);
-        t->p->gone = true;
+        bool stopping = kl->stopping;
+        pthread_mutex_unlock(&kl->lock);
+        /* berthd is going away: the next one finishes the job */
+        if (!stopping) {
+                kl_remove_containers(kl, t->p->uid);
+                kl_volumes_teardown(kl, t->p->uid);
+                if (t->remove_object)
+                        remove_object(t);
+        }
+        pthread_mutex_lock(&kl->lock);
+        t->p->gone = !stopping;
         kl_pod_unref(kl, t->p);
         pthread_mutex_unlock(&kl->lock);
         json_decref(t->pod);
         free(t);
-        kube_wake(kl->k);
+        if (!stopping)
+                kube_wake(kl->k);
         return NULL;
 }
 

@@ -478,10 +478,22 @@ void kubelet_fini(struct kube *k)
                 if (kl->workers[i])
                         pthread_join(kl->workers[i], NULL);
         kl_probers_stop(kl);
-        /* detached threads (terminations, pulls, kills) check stopping */
+        /* detached threads (terminations, pulls, kills) may sit in a long
+         * engine call (a stop waiting out a grace period): wait a little,
+         * then leave them the kubelet's memory (berthd is exiting) */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 3;
         pthread_mutex_lock(&kl->lock);
         while (kl->detached > 0)
-                pthread_cond_wait(&kl->idle_cond, &kl->lock);
+                if (pthread_cond_timedwait(&kl->idle_cond, &kl->lock, &until) == ETIMEDOUT)
+                        break;
+        if (kl->detached > 0) {
+                berth_warn("kubelet: %d operations still running at shutdown", kl->detached);
+                pthread_mutex_unlock(&kl->lock);
+                *kube_slot(k, KUBE_SLOT_KUBELET) = NULL;
+                return;
+        }
         for (size_t i = 0; i < kl->n_queue; i++)
                 kl_pod_unref(kl, kl->queue[i]);
         while (kl->n_pods)

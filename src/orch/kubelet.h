@@ -224,6 +224,9 @@ struct kl_pod *kl_pod_add(struct kubelet *kl, json_t *obj);
 void kl_pod_sync(struct kubelet *kl, struct kl_pod *p);
 /* Build the pod's containers from its spec (kl->lock held). */
 void kl_pod_init_ctrs(struct kl_pod *p);
+/* kubelet-inspect.c.  An engine time ("...123456789Z") as Kubernetes
+ * shows it, in whole seconds; JSON null for the zero time. */
+json_t *kl_k8s_time(const char *engine_time);
 /* The terminated state of an engine container (inspect). */
 json_t *kl_terminated_of(struct kubelet *kl, const char *id);
 /* A container's IP on its network (inspect output); NULL: none. */

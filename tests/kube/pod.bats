@@ -458,3 +458,42 @@ EOF
 	! grep -q "kubelet/pods/$uid" /proc/self/mounts
 	[ ! -e "$DAEMON_TMP/d/data/kubelet/pods/$uid" ]
 }
+
+@test "S6: a pod created after a Service sees <SVC>_SERVICE_HOST/_PORT (enableServiceLinks)" {
+	cat <<EOF2 | kube apply -f - >/dev/null
+apiVersion: v1
+kind: Service
+metadata: {name: web-svc}
+spec:
+  selector: {app: nothing}
+  ports: [{port: 80, targetPort: 8080}]
+EOF2
+	wait_for 5 kget_is service/web-svc '.spec.clusterIP != null' true
+	ip=$(kget service/web-svc .spec.clusterIP)
+	cat <<EOF2 | kube apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: envpod}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: $KUBE_IMG, imagePullPolicy: IfNotPresent, command: ["sleep", "1000"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nolinks}
+spec:
+  terminationGracePeriodSeconds: 1
+  enableServiceLinks: false
+  containers:
+  - {name: c, image: $KUBE_IMG, imagePullPolicy: IfNotPresent, command: ["sleep", "1000"]}
+EOF2
+	wait_for 10 is_phase envpod Running
+	wait_for 10 is_phase nolinks Running
+	run "$DOCKER_CLI" exec "$(cid envpod c)" env
+	[[ $output == *"WEB_SVC_SERVICE_HOST=$ip"* ]] || die "env: $output"
+	[[ $output == *"WEB_SVC_SERVICE_PORT=80"* ]] || die "env: $output"
+	run "$DOCKER_CLI" exec "$(cid nolinks c)" env
+	[[ $output != *"WEB_SVC_SERVICE_HOST"* ]] || die "enableServiceLinks: false: $output"
+	kube delete service web-svc >/dev/null
+}
