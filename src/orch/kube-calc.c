@@ -55,11 +55,13 @@ static int intstr_value(const json_t *v, long long *value, bool *percent, berth_
                 return 0;
         }
         if (!json_is_string(v))
-                return berth_fail(err, EINVAL, "invalid value for IntOrString: invalid type: neither int nor percentage");
+                return berth_fail(err, EINVAL,
+                                  "invalid value for IntOrString: invalid type: neither int nor percentage");
         const char *s = json_string_value(v);
         size_t n = strlen(s);
         if (n == 0 || s[n - 1] != '%')
-                return berth_fail(err, EINVAL, "invalid value for IntOrString: invalid type: string is not a percentage");
+                return berth_fail(err, EINVAL,
+                                  "invalid value for IntOrString: invalid type: string is not a percentage");
         _cleanup_free_ char *why = NULL;
         if (go_atoi(s, n - 1, value, &why) < 0) {
                 _cleanup_free_ char *q = quote(s);
@@ -456,7 +458,8 @@ int64_t kube_time_ms(const char *s)
         }
         if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
                 return -1;
-        struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec };
+        struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                         .tm_hour = h, .tm_min = mi, .tm_sec = sec };
         time_t t = timegm(&tm);
         return ((int64_t)t - offset) * 1000 + ms;
 }

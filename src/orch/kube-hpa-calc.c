@@ -455,7 +455,8 @@ static int normalize_legacy(const struct kube_hpa_input *in, struct kube_hpa_his
         double limit_d = fmax(2.0 * in->current, 4.0);
         int scale_up_limit = limit_d > INT_MAX ? INT_MAX : (int)limit_d;
         int maximum = in->max_replicas;
-        const char *reason = "TooManyReplicas", *message = "the desired replica count is more than the maximum replica count";
+        const char *reason = "TooManyReplicas";
+        const char *message = "the desired replica count is more than the maximum replica count";
         if (in->max_replicas > scale_up_limit) {
                 maximum = scale_up_limit;
                 reason = "ScaleUpLimit";
@@ -556,7 +557,8 @@ static int rate_behavior(const struct kube_hpa_input *in, const struct kube_hpa_
                 if (limit < in->current)
                         limit = in->current;    /* no further up until old events age out */
                 int maximum = in->max_replicas;
-                const char *r = "TooManyReplicas", *m = "the desired replica count is more than the maximum replica count";
+                const char *r = "TooManyReplicas";
+                const char *m = "the desired replica count is more than the maximum replica count";
                 if (maximum > limit) {
                         maximum = limit;
                         r = "ScaleUpLimit";
@@ -572,7 +574,8 @@ static int rate_behavior(const struct kube_hpa_input *in, const struct kube_hpa_
                 if (limit > in->current)
                         limit = in->current;
                 int minimum = in->min_replicas;
-                const char *r = "TooFewReplicas", *m = "the desired replica count is less than the minimum replica count";
+                const char *r = "TooFewReplicas";
+                const char *m = "the desired replica count is less than the minimum replica count";
                 if (minimum < limit) {
                         minimum = limit;
                         r = "ScaleDownLimit";
@@ -640,7 +643,8 @@ static bool pick_metric(const struct kube_hpa_input *in, struct kube_hpa_result 
 void kube_hpa_decide(const struct kube_hpa_input *in, struct kube_hpa_history *h, struct kube_hpa_result *out)
 {
         memset(out, 0, sizeof(*out));
-        cond_set(&out->able, true, "SucceededGetScale", "the HPA controller was able to get the target's current scale");
+        cond_set(&out->able, true, "SucceededGetScale",
+                 "the HPA controller was able to get the target's current scale");
         /* recordInitialRecommendation: the current size counts as a
          * recommendation, so a restart does not scale down at once. */
         if (!h->started) {

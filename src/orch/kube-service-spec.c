@@ -667,14 +667,41 @@ static void default_affinity(json_t *spec)
                 json_object_set_new(cip, "timeoutSeconds", json_integer(KUBE_AFFINITY_TIMEOUT_DEFAULT));
 }
 
+/* An update that does not say them keeps the address and node ports the
+ * Service has (a port by its number and protocol), never new ones. */
+static void keep_allocations(json_t *svc, const json_t *old)
+{
+        json_t *spec = spec_of(svc), *ospec = spec_of(old), *p, *o;
+        size_t i, j;
+
+        if (*given_ip(svc) == '\0' && *given_ip(old) != '\0') {
+                json_object_set(spec, "clusterIP", json_object_get(ospec, "clusterIP"));
+                json_object_set(spec, "clusterIPs", json_object_get(ospec, "clusterIPs"));
+        }
+        if (!wants_node_ports(svc))
+                return;
+        json_array_foreach(json_object_get(spec, "ports"), i, p) {
+                if (json_integer_value(json_object_get(p, "nodePort")) != 0)
+                        continue;
+                json_array_foreach(json_object_get(ospec, "ports"), j, o)
+                        if (json_equal(json_object_get(o, "port"), json_object_get(p, "port")) &&
+                            strcmp(port_protocol(o), port_protocol(p)) == 0 &&
+                            json_integer_value(json_object_get(o, "nodePort")) != 0) {
+                                json_object_set(p, "nodePort", json_object_get(o, "nodePort"));
+                                break;
+                        }
+        }
+}
+
 int kube_service_default(struct kube *k, json_t *svc, const json_t *old, berth_error_t **err)
 {
         json_t *spec = spec_of(svc);
         bool changed;
 
-        (void)old;
         if (!json_is_object(spec))
                 return 0;
+        if (old && json_is_object(spec_of(old)))
+                keep_allocations(svc, old);
         if (!json_object_get(spec, "type"))
                 json_object_set_new(spec, "type", json_string("ClusterIP"));
         default_affinity(spec);

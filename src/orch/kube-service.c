@@ -82,6 +82,15 @@ static bool wants_node_ports(const json_t *svc)
         return t && (strcmp(t, "NodePort") == 0 || strcmp(t, "LoadBalancer") == 0);
 }
 
+/* Remember a warning given; a daemon up for months forgets them all
+ * now and then rather than keep every one. */
+static void said(struct svc_ctl *c, const char *what)
+{
+        if (json_object_size(c->said) >= 1000)
+                json_object_clear(c->said);
+        json_object_set_new(c->said, what, json_true());
+}
+
 /* A warning logged once per distinct text, not on every pass. */
 static void warn_once(struct svc_ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn_once(struct svc_ctl *c, const char *fmt, ...)
@@ -95,7 +104,7 @@ static void warn_once(struct svc_ctl *c, const char *fmt, ...)
         va_end(ap);
         if (json_object_get(c->said, msg))
                 return;
-        json_object_set_new(c->said, msg, json_true());
+        said(c, msg);
         berth_warn("services: %s", msg);
 }
 
@@ -107,7 +116,7 @@ static void event_once(struct kube *k, struct svc_ctl *c, const json_t *svc, con
 
         if (json_object_get(c->said, key))
                 return;
-        json_object_set_new(c->said, key, json_true());
+        said(c, key);
         kube_event(k, svc, "Warning", reason, "%s", msg);
 }
 
@@ -172,30 +181,34 @@ static bool lacks_allocation(const json_t *svc)
 
 /* Under kube_lock, so that no apply validates against what is about to
  * be taken; a write that lost a race is retried on the next pass. */
-static void allocate_one(struct kube *k, struct svc_ctl *c, const json_t *stale)
+static bool allocate_one(struct kube *k, struct svc_ctl *c, const json_t *stale)
 {
         _cleanup_error_ berth_error_t *err = NULL;
         json_t *svc = NULL;
-        bool changed = false;
+        bool changed = false, written = false;
 
         kube_lock(k);
         if (kube_get(k, "Service", meta_str(stale, "namespace"), meta_str(stale, "name"), &svc, &err) == 0 &&
             kube_service_allocate(k, svc, &changed, &err) == 0 && changed)
-                kube_update(k, svc, NULL, &err);
+                written = kube_update(k, svc, NULL, &err) == 0;
         kube_unlock(k);
         if (err && err->status != EAGAIN && err->status != ENOENT)
                 event_once(k, c, stale, "FailedToAllocate", err->msg);
         json_decref(svc);
+        return written;
 }
 
-static void allocate_missing(struct kube *k, struct svc_ctl *c, const json_t *svcs)
+/* Whether any Service was written. */
+static bool allocate_missing(struct kube *k, struct svc_ctl *c, const json_t *svcs)
 {
         const json_t *svc;
+        bool written = false;
         size_t i;
 
         json_array_foreach((json_t *)svcs, i, svc)
                 if (lacks_allocation(svc))
-                        allocate_one(k, c, svc);
+                        written |= allocate_one(k, c, svc);
+        return written;
 }
 
 /* ---- Endpoints objects ---- */
@@ -325,17 +338,17 @@ static void add_rules(struct kube *k, struct svc_ctl *c, json_t *rules, json_t *
         json_int_t timeout = json_integer_value(json_object_get(
                 json_object_get(json_object_get(spec_of(svc), "sessionAffinityConfig"), "clientIP"), "timeoutSeconds"));
         struct in_addr a;
-        json_t *ports = must(json_array()), *p;
+        json_t *ports, *p;
         size_t i;
 
         if (vip == NULL || inet_pton(AF_INET, vip, &a) != 1)
                 return;
         if (json_object_get(claims, vip_key)) {
                 event_once(k, c, svc, "ClusterIPAlreadyAllocated", "its cluster IP is another service's");
-                json_decref(ports);
                 return;
         }
         json_object_set_new(claims, vip_key, json_string(id));
+        ports = must(json_array());
         json_array_foreach(json_object_get(spec_of(svc), "ports"), i, p) {
                 int proto = proto_number(json_string_value(json_object_get(p, "protocol")));
                 json_int_t port = json_integer_value(json_object_get(p, "port"));
@@ -557,9 +570,10 @@ void kube_services_reconcile(struct kube *k)
                 return;
         route_ensure(k, c);
         svcs = kube_list(k, "Service", NULL, NULL);
-        allocate_missing(k, c, svcs);
-        json_decref(svcs);
-        svcs = kube_list(k, "Service", NULL, NULL);
+        if (allocate_missing(k, c, svcs)) {
+                json_decref(svcs);
+                svcs = kube_list(k, "Service", NULL, NULL);
+        }
         pods = kube_list(k, "Pod", NULL, NULL);
         rules = must(json_object());
         dns = must(json_object());

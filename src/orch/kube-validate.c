@@ -259,7 +259,9 @@ static int check_service(struct kube *k, json_t *obj, const json_t *old, berth_e
 {
         if (!json_is_object(json_object_get(obj, "spec")))
                 return invalid(obj, err, "spec: Required value");
-        if (kube_service_validate(k, obj, old, err) < 0)
+        /* defaults and allocation now, not at the controller's next pass:
+         * pods applied with the Service must see its environment */
+        if (kube_service_validate(k, obj, old, err) < 0 || kube_service_default(k, obj, old, err) < 0)
                 return invalid_wrap(obj, err);
         return 0;
 }

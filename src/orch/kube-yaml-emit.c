@@ -160,8 +160,10 @@ static void emit_double(struct strbuf *b, const char *s, size_t n)
 
 static void add_spaces(struct strbuf *b, int n)
 {
-        for (int i = 0; i < n; i++)
-                strbuf_add(b, " ", 1);
+        static const char spaces[] = "                                ";
+
+        for (; n > 0; n -= (int)sizeof(spaces) - 1)
+                strbuf_add(b, spaces, MIN((size_t)n, sizeof(spaces) - 1));
 }
 
 /* "|", "|-" or "|+" (with an indentation indicator when the text starts

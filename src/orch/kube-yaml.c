@@ -26,7 +26,6 @@ struct frame {
 };
 
 struct anchor {
-        char *name;
         json_t *node;
         size_t nodes, bytes; /* what an alias to it expands to */
         int height;
@@ -39,10 +38,11 @@ struct loader {
         berth_error_t **err;
         int doc; /* 1-based index of the current document */
         json_t *docs, *root;
-        struct frame frames[KUBE_YAML_MAX_DEPTH];
-        size_t nframes;
+        struct frame *frames; /* the open collections, outermost first */
+        size_t nframes, frames_cap;
         struct anchor *anchors;
         size_t nanchors, anchors_cap;
+        json_t *anchor_index; /* name -> position in anchors, the latest wins */
         size_t nodes, bytes; /* produced in this document */
 };
 
@@ -56,7 +56,7 @@ static json_t *nonnull(json_t *j)
 static int fail_at(struct loader *l, yaml_mark_t m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail_at(struct loader *l, yaml_mark_t m, const char *fmt, ...)
 {
-        char why[600];
+        char why[1200]; /* room for a quoted 256-byte key */
         va_list ap;
 
         va_start(ap, fmt);
@@ -124,25 +124,25 @@ static void add_anchor(struct loader *l, const char *name, json_t *node, size_t 
                 l->anchors_cap = l->anchors_cap ? l->anchors_cap * 2 : 16;
                 l->anchors = xrealloc(l->anchors, l->anchors_cap * sizeof(*l->anchors));
         }
-        l->anchors[l->nanchors++] = (struct anchor){ xstrdup(name), node, nodes, bytes, height };
+        l->anchors[l->nanchors] = (struct anchor){ node, nodes, bytes, height };
+        /* libyaml's anchor names are ASCII letters, digits, "_" and "-" */
+        json_object_set_new(l->anchor_index, name, nonnull(json_integer((json_int_t)l->nanchors++)));
 }
 
-/* The latest definition wins: YAML lets a document redefine an anchor. */
+/* YAML lets a document redefine an anchor: the latest definition wins. */
 static const struct anchor *find_anchor(const struct loader *l, const char *name)
 {
-        for (size_t i = l->nanchors; i > 0; i--)
-                if (strcmp(l->anchors[i - 1].name, name) == 0)
-                        return &l->anchors[i - 1];
-        return NULL;
+        json_t *pos = json_object_get(l->anchor_index, name);
+
+        return pos ? &l->anchors[json_integer_value(pos)] : NULL;
 }
 
 static void drop_anchors(struct loader *l)
 {
-        for (size_t i = 0; i < l->nanchors; i++) {
-                free(l->anchors[i].name);
+        for (size_t i = 0; i < l->nanchors; i++)
                 json_decref(l->anchors[i].node);
-        }
         l->nanchors = 0;
+        json_object_clear(l->anchor_index);
 }
 
 static int take_key(struct loader *l, const char *s, size_t n, bool merge, yaml_mark_t m)
@@ -310,9 +310,14 @@ static int scalar_value(struct loader *l, const yaml_event_t *ev, json_t **out)
                 q = quote_n(s, n);
                 return fail_at(l, ev->start_mark, "%s is not a valid !!%s", q, tag + strlen(TAG_PREFIX));
         }
-        if (tag_is(tag, "float"))
-                kind = KUBE_YAML_FLOAT; /* !!float 1 is 1.0 */
-        return typed_value(l, ev->start_mark, kind, s, n, out);
+        if (typed_value(l, ev->start_mark, kind, s, n, out) < 0)
+                return -EINVAL;
+        if (tag_is(tag, "float") && json_is_integer(*out)) { /* !!float 1 is 1.0, !!float 0o17 is 15.0 */
+                json_t *real = nonnull(json_real((double)json_integer_value(*out)));
+                json_decref(*out);
+                *out = real;
+        }
+        return 0;
 }
 
 static int on_scalar(struct loader *l, const yaml_event_t *ev)
@@ -385,6 +390,10 @@ static int start_collection(struct loader *l, const yaml_event_t *ev, bool mappi
                 return fail_at(l, ev->start_mark, "document too deep (over %d levels)", KUBE_YAML_MAX_DEPTH);
         if ((r = charge(l, 1, 0, ev->start_mark)) < 0)
                 return r;
+        if (l->nframes == l->frames_cap) {
+                l->frames_cap = l->frames_cap ? l->frames_cap * 2 : 16;
+                l->frames = xrealloc(l->frames, l->frames_cap * sizeof(*l->frames));
+        }
         f = &l->frames[l->nframes++];
         *f = (struct frame){ .node = nonnull(mapping ? json_object() : json_array()),
                              .anchor = anchor ? xstrdup(anchor) : NULL,
@@ -453,8 +462,10 @@ static void loader_free(struct loader *l)
                 free(l->frames[i].anchor);
                 free(l->frames[i].key);
         }
+        free(l->frames);
         drop_anchors(l);
         free(l->anchors);
+        json_decref(l->anchor_index);
         json_decref(l->root);
         json_decref(l->docs);
         yaml_parser_delete(&l->parser);
@@ -462,17 +473,20 @@ static void loader_free(struct loader *l)
 
 int kube_yaml_parse(const char *buf, size_t len, json_t **docs, berth_error_t **err)
 {
-        struct loader *l = xcalloc(1, sizeof(*l));
+        struct loader loader = { 0 }, *l = &loader;
         bool done = false;
         int r = 0;
 
         if (!yaml_parser_initialize(&l->parser))
                 abort(); /* only out of memory */
+        if (!buf) /* libyaml asserts on NULL input */
+                buf = "", len = 0;
         yaml_parser_set_input_string(&l->parser, (const unsigned char *)buf, len);
         l->buf = buf;
         l->len = len;
         l->err = err;
         l->docs = nonnull(json_array());
+        l->anchor_index = nonnull(json_object());
         while (!done && r == 0) {
                 yaml_event_t ev;
                 if (!yaml_parser_parse(&l->parser, &ev)) {
@@ -486,6 +500,5 @@ int kube_yaml_parse(const char *buf, size_t len, json_t **docs, berth_error_t **
         if (r == 0)
                 *docs = steal_pointer(&l->docs);
         loader_free(l);
-        free(l);
         return r;
 }

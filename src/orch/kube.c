@@ -5,6 +5,7 @@
  * costs one tick, never correctness. */
 #include "orch/kube-internal.h"
 #include "engine/engine.h"
+#include "net/ipam.h"
 #include "util/log.h"
 #include "util/util.h"
 #include <errno.h>
@@ -101,13 +102,34 @@ static int create_pod_network(struct kube *k, bool with_subnet, json_t **net, be
         return r;
 }
 
+/* Whether a route of the host already covers part of the pod CIDR (a
+ * second berthd's pod network, a VPN): routing to pods would be
+ * ambiguous. */
+static bool pod_cidr_in_use(const char *cidr)
+{
+        _cleanup_error_ berth_error_t *err = NULL;
+        struct ipam_prefix want;
+        struct ipam_route *routes = NULL;
+        size_t n = 0;
+        bool used = false;
+
+        if (ipam_prefix_parse(cidr, false, &want, &err) < 0 || ipam_host_routes(&routes, &n, &err) < 0)
+                return false;   /* the engine's own checks will say what is wrong */
+        for (size_t i = 0; i < n && !used; i++)
+                used = ipam_overlaps(&want, &routes[i].prefix);
+        free(routes);
+        return used;
+}
+
 static int pod_network(struct kube *k, berth_error_t **err)
 {
         json_t *net = NULL;
         _cleanup_error_ berth_error_t *missing = NULL, *taken = NULL;
 
         if (engine_network_inspect(k->engine, k->opts.pod_network, &net, &missing) < 0) {
-                if (create_pod_network(k, true, &net, &taken) < 0) {
+                if (pod_cidr_in_use(k->opts.pod_cidr))
+                        berth_error(&taken, 0, "a route of the host covers it");
+                if (taken || create_pod_network(k, true, &net, &taken) < 0) {
                         berth_warn("the pod network %s: %s: %s; letting the engine choose a subnet",
                                   k->opts.pod_network, k->opts.pod_cidr, taken->msg);
                         if (create_pod_network(k, false, &net, err) < 0)

@@ -32,8 +32,7 @@ kube_teardown_file() {
 	"$DOCKER_CLI" rm -f $("$DOCKER_CLI" ps -aq 2>/dev/null) >/dev/null 2>&1
 	# the pod network's bridge (the engine named it br-<id>)
 	local br
-	br=$("$DOCKER_CLI" network inspect berth-kube -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null)
-	[ -n "$br" ] || br=br-$("$DOCKER_CLI" network inspect berth-kube -f '{{.Id}}' 2>/dev/null | cut -c1-12)
+	br=br-$("$DOCKER_CLI" network inspect berth-kube -f '{{.Id}}' 2>/dev/null | cut -c1-12)
 	"$DOCKER_CLI" network rm berth-kube >/dev/null 2>&1
 	daemon_cleanup
 	# what the orchestrator made on the host: its Service table

@@ -150,6 +150,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 	wait_for 30 replicas_are burn 1 || die "not scaled down: $(kube describe hpa burn)"
 	local held=$(($(now_ms) - stopped))
 	((held >= 9000)) || die "scaled down after only $held ms"
+	echo "# scaled down $held ms after the load stopped (window 10 s, sync 3 s)" >&3
 	run events_of burn
 	[[ "$output" == *"Normal SuccessfulRescale New size: 1; reason: All metrics below target"* ]] ||
 		die "no scale-down event: $output"
@@ -178,6 +179,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 	[ -n "$t6" ] || die "went to 8 without stopping at 6"
 	local gap=$((t8 - t6))
 	((gap >= 14000 && gap <= 25000)) || die "6 -> 8 took $gap ms"
+	echo "# 6 -> 8 took $gap ms" >&3
 	run events_of steps
 	[[ "$output" == *"New size: 6; reason: cpu resource utilization (percentage of request) above target"* ]]
 	[[ "$output" == *"New size: 8; reason: cpu resource utilization (percentage of request) above target"* ]]

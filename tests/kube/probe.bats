@@ -271,9 +271,11 @@ EOF
 	[ "$(cstatus startup c .started)" = false ]
 	[ "$(cstatus startup c .ready)" = false ]
 	"$DOCKER_CLI" exec "$(cid startup c)" touch /tmp/started
-	wait_for 4 cs_is startup c .started true || die "startup never passed"
-	# now liveness runs, and fails
+	# startup passes, then liveness runs and fails at once: the restart
+	# is the proof (started is true for about a second only, too short
+	# to sample reliably on a loaded machine)
 	wait_for 6 restarted startup c 1 || die "liveness never ran after startup"
+	event_has "Liveness probe failed" || die "no liveness event"
 	# the one whose startup never succeeds: restarted after failureThreshold × period
 	wait_for 12 restarted neverstarts c 1 || die "not restarted"
 	event_has "Startup probe failed" || die "no event"

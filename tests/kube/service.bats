@@ -76,13 +76,15 @@ spec:
 EOF
 }
 
-# service NAME [EXTRA-SPEC-YAML...]: selector app=NAME, port 80 → 8080
+# service NAME [EXTRA-SPEC-YAML...]: by default selector app=NAME and
+# port 80 → 8080
 service() {
 	local name=$1
 	shift
 	{
-		printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec:\n  selector: {app: %s}\n' "$name" "$name"
+		printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec:\n' "$name"
 		printf '  %s\n' "$@"
+		printf '%s\n' "$@" | grep -q '^selector:' || printf '  selector: {app: %s}\n' "$name"
 		printf '%s\n' "$@" | grep -q '^ports:' || printf '  ports: [{port: 80, targetPort: 8080}]\n'
 	} | kube apply -f -
 }
@@ -104,9 +106,20 @@ endpoints_are() {
 	[ "$(endpoints "$1")" = "$2" ]
 }
 
-# fetch FROM-POD URL: wget from inside a pod
+# fetch FROM-POD URL: wget from inside a pod (busybox 1.35's wget -T
+# crashes: timeout instead)
 fetch() {
-	kube exec "$1" -- wget -qO- -T 2 "$2"
+	kube exec "$1" -- timeout 3 wget -qO- "$2"
+}
+
+# hostget URL: wget from the host
+hostget() {
+	timeout 3 busybox wget -qO- "$1"
+}
+
+# The pod network's bridge: where the pod range is routed.
+pod_bridge() {
+	ip route show 10.42.0.0/16 | awk '{print $3}'
 }
 
 in_range() {
@@ -126,14 +139,14 @@ in_range() {
 	ip=$(vip web)
 	in_range "$ip" || die "cluster IP $ip is not in 10.43.0.0/16"
 	[ "$(kget svc/web '.spec.clusterIPs[0]')" = "$ip" ]
-	[ "$(kget svc/web '.spec.type')" = ClusterIP ]
 	wait_for 60 endpoints_are web 2 || die "endpoints: $(kube get endpoints web -o yaml)"
 	run -0 fetch client "http://$ip/"
 	[[ "$output" == web-* ]] || die "from a pod: $output"
 	# from the host, through the route into the pod bridge
-	run -0 busybox wget -qO- -T 2 "http://$ip/"
+	run -0 hostget "http://$ip/"
 	[[ "$output" == web-* ]] || die "from the host: $output"
-	ip route show 10.43.0.0/16 | grep -q 'dev berth-kube0' || die "route: $(ip route show 10.43.0.0/16)"
+	[ "$(ip route show 10.43.0.0/16)" = "10.43.0.0/16 dev $(pod_bridge) scope link " ] ||
+		die "route: $(ip route show 10.43.0.0/16)"
 
 	# the pods replaced, the address stays; applying again keeps it too
 	for p in $(kget pods '.items[] | select(.metadata.labels.app == "web") | .metadata.name'); do
@@ -170,6 +183,23 @@ in_range() {
 	[[ "$output" == *'Service "web3" is invalid: spec.clusterIPs: Invalid value: []string{"192.168.7.7"}: failed to allocate IP 192.168.7.7: the provided IP (192.168.7.7) is not in the valid range. The range of valid IPs is 10.43.0.0/16'* ]] || die "$output"
 	run -1 service web 'clusterIP: 10.43.7.8'
 	[[ "$output" == *'may not change once set'* ]] || die "$output"
+}
+
+@test "apply fills kube-apiserver's defaults: type, protocol, targetPort, affinity timeout, the address" {
+	run -0 service dflt 'ports: [{name: a, port: 80}, {name: b, port: 81, targetPort: http}]' 'sessionAffinity: ClientIP'
+	# at once, as the apiserver answers a create: no controller pass needed
+	run -0 kube get svc dflt -o json
+	local svc=$output
+	[ "$(jq -r .spec.type <<<"$svc")" = ClusterIP ] || die "$svc"
+	[ "$(jq -r '.spec.ports | map("\(.protocol) \(.targetPort)") | join(",")' <<<"$svc")" = "TCP 80,TCP http" ] || die "$svc"
+	[ "$(jq -r .spec.sessionAffinityConfig.clientIP.timeoutSeconds <<<"$svc")" = 10800 ] || die "$svc"
+	in_range "$(jq -r .spec.clusterIP <<<"$svc")" || die "$svc"
+	[ "$(jq -r '.spec.clusterIPs[0] == .spec.clusterIP' <<<"$svc")" = true ] || die "$svc"
+	[ "$(jq -r '.spec.ipFamilies | join(",")' <<<"$svc")" = IPv4 ] || die "$svc"
+	# applied again unchanged: unchanged, the address kept
+	run -0 service dflt 'ports: [{name: a, port: 80}, {name: b, port: 81, targetPort: http}]' 'sessionAffinity: ClientIP'
+	[ "$output" = "service/dflt unchanged" ] || die "$output"
+	[ "$(vip dflt)" = "$(jq -r .spec.clusterIP <<<"$svc")" ]
 }
 
 # ---- S2 ----
@@ -217,7 +247,6 @@ in_range() {
 	run -0 service named 'selector: {app: web}' 'ports: [{name: web, port: 8081, targetPort: http}]'
 	wait_for 60 endpoints_are web 1
 	wait_for 5 endpoints_are named 1
-	[ "$(kget svc/web '.spec.ports[0].protocol')" = TCP ]
 	[ "$(kget endpoints/named '.subsets[0].ports[0] | "\(.name) \(.port) \(.protocol)"')" = "web 8080 TCP" ]
 	run -0 fetch client "http://$(vip web):80/"
 	[[ "$output" == web-* ]] || die "$output"
@@ -229,7 +258,7 @@ in_range() {
 
 # tally SVC N: N requests from the client pod, counted per answering pod
 tally() {
-	kube exec client -- sh -c "for i in \$(seq $2); do wget -qO- -T 2 http://$(vip "$1")/; done" | sort | uniq -c
+	kube exec client -- sh -c "for i in \$(seq $2); do timeout 3 wget -qO- http://$(vip "$1")/; done" | sort | uniq -c
 }
 
 @test "S4: connections are spread at random over the endpoints; ClientIP affinity pins a client" {
@@ -245,7 +274,6 @@ tally() {
 	done <<<"$output"
 
 	run -0 service sticky 'selector: {app: web}' 'sessionAffinity: ClientIP'
-	[ "$(kget svc/sticky '.spec.sessionAffinityConfig.clientIP.timeoutSeconds')" = 10800 ]
 	wait_for 5 endpoints_are sticky 3
 	run -0 tally sticky 100
 	echo "$output"
@@ -260,11 +288,11 @@ tally() {
 	run -0 service web 'type: NodePort' 'ports: [{port: 80, targetPort: 8080, nodePort: 30080}]'
 	wait_for 60 endpoints_are web 1
 	has_vip web
-	run -0 busybox wget -qO- -T 2 http://127.0.0.1:30080/
+	run -0 hostget http://127.0.0.1:30080/
 	[[ "$output" == web-* ]] || die "127.0.0.1: $output"
 	local gw
-	gw=$(ip -4 -o addr show dev berth-kube0 | awk '{print $4}' | cut -d/ -f1)
-	run -0 busybox wget -qO- -T 2 "http://$gw:30080/"
+	gw=$(ip -4 -o addr show dev "$(pod_bridge)" | awk '{print $4}' | cut -d/ -f1)
+	run -0 hostget "http://$gw:30080/"
 	[[ "$output" == web-* ]] || die "$gw: $output"
 	run -0 fetch client "http://$gw:30080/"
 	[[ "$output" == web-* ]] || die "from a pod: $output"
@@ -274,12 +302,12 @@ tally() {
 	np=$(kget svc/auto '.spec.ports[0].nodePort')
 	((np >= 30000 && np <= 32767)) || die "allocated $np"
 	wait_for 5 endpoints_are auto 1
-	run -0 busybox wget -qO- -T 2 "http://127.0.0.1:$np/"
+	run -0 hostget "http://127.0.0.1:$np/"
 }
 
 @test "S5: a node port outside the range, or taken, is refused" {
 	run -1 service bad 'type: NodePort' 'ports: [{port: 80, nodePort: 8080}]'
-	[[ "$output" == *'The Service "bad" is invalid: spec.ports[0].nodePort: Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767'* ]] || die "$output"
+	[[ "$output" == *'Service "bad" is invalid: spec.ports[0].nodePort: Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767'* ]] || die "$output"
 	run -0 service one 'type: NodePort' 'ports: [{port: 80, nodePort: 30090}]'
 	run -1 service two 'type: NodePort' 'ports: [{port: 80, nodePort: 30090}]'
 	[[ "$output" == *'spec.ports[0].nodePort: Invalid value: 30090: provided port is already allocated'* ]] || die "$output"
@@ -296,7 +324,7 @@ tally() {
 	local ip name
 	ip=$(vip web)
 	for name in web.default.svc.cluster.local web.default.svc web.default web WEB.Default.SVC.cluster.local; do
-		run -0 kube exec client -- nslookup "$name"
+		run kube exec client -- nslookup "$name"
 		grep -q "Address: *$ip" <<<"$output" || die "$name: $output"
 	done
 	local t0=$(date +%s%N)
@@ -347,7 +375,7 @@ tally() {
 	[[ "$output" == *refused* ]] || die "not refused: $output"
 	((ms < 1000)) || die "took $ms ms"
 	t0=$(date +%s%N)
-	run busybox wget -qO- -T 5 "http://$ip/"
+	run hostget "http://$ip/"
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	[ "$status" != 0 ] && ((ms < 1000)) || die "from the host: $status after $ms ms: $output"
 }
@@ -362,4 +390,25 @@ tally() {
 	kube delete svc web >/dev/null
 	wait_for 5 bash -c "! $BUILD/berth kube get endpoints web >/dev/null 2>&1" || die "endpoints left"
 	wait_for 5 bash -c "! nft list table ip berth-svc | grep -q '$ip'" || die "rules left"
+}
+
+@test "after berthd restarts: the same address and node port, endpoints, rules and names again" {
+	deployment web 1
+	run -0 service web 'type: NodePort' 'ports: [{port: 80, targetPort: 8080, nodePort: 30085}]'
+	wait_for 60 endpoints_are web 1
+	local ip
+	ip=$(vip web)
+	berthd_stop
+	# the daemon took its rules and route along
+	nft list table ip berth-svc >/dev/null 2>&1 && die "table left: $(nft list table ip berth-svc)"
+	[ -z "$(ip route show 10.43.0.0/16)" ] || die "route left: $(ip route show 10.43.0.0/16)"
+	berthd_start
+	wait_for 30 bash -c "nft list table ip berth-svc 2>/dev/null | grep -q '$ip'" || die "no rules again"
+	[ "$(vip web)" = "$ip" ]
+	[ "$(kget svc/web '.spec.ports[0].nodePort')" = 30085 ]
+	wait_for 60 endpoints_are web 1
+	run -0 fetch client "http://$ip/"
+	run -0 hostget http://127.0.0.1:30085/
+	run kube exec client -- nslookup web.default.svc.cluster.local
+	grep -q "Address: *$ip" <<<"$output" || die "$output"
 }

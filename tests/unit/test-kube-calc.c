@@ -62,7 +62,8 @@ static void intstr_errors(void **state)
         j = J("\"a%\"");
         assert_true(kube_intstr_scaled(j, 4, true, &out, &err) < 0);
         assert_string_equal(err->msg,
-                            "invalid value for IntOrString: invalid value \"a%\": strconv.Atoi: parsing \"a\": invalid syntax");
+                            "invalid value for IntOrString: invalid value \"a%\": strconv.Atoi: parsing \"a\": "
+                            "invalid syntax");
         json_decref(j);
         berth_error_free(&err);
         assert_true(kube_intstr_scaled(NULL, 4, true, &out, &err) < 0);
@@ -112,11 +113,14 @@ static void rolling_validation(void **state)
 {
         (void)state;
         rolling_fails("{\"rollingUpdate\":{\"maxSurge\":0,\"maxUnavailable\":0}}",
-                      "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0");
+                      "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: "
+                      "may not be 0 when `maxSurge` is 0");
         rolling_fails("{\"rollingUpdate\":{\"maxSurge\":\"0%\",\"maxUnavailable\":\"0%\"}}",
-                      "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"0%\": may not be 0 when `maxSurge` is 0");
+                      "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"0%\": "
+                      "may not be 0 when `maxSurge` is 0");
         rolling_fails("{\"rollingUpdate\":{\"maxUnavailable\":\"150%\"}}",
-                      "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"150%\": must not be greater than 100%");
+                      "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"150%\": "
+                      "must not be greater than 100%");
         rolling_fails("{\"rollingUpdate\":{\"maxSurge\":-1}}",
                       "spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0");
         rolling_fails("{\"rollingUpdate\":{\"maxSurge\":\"1\"}}",
@@ -124,9 +128,11 @@ static void rolling_validation(void **state)
                       "numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is "
                       "'[0-9]+%')");
         rolling_fails("{\"type\":\"Blue\"}",
-                      "spec.strategy.type: Unsupported value: \"Blue\": supported values: \"Recreate\", \"RollingUpdate\"");
+                      "spec.strategy.type: Unsupported value: \"Blue\": "
+                      "supported values: \"Recreate\", \"RollingUpdate\"");
         rolling_fails("{\"type\":\"Recreate\",\"rollingUpdate\":{}}",
-                      "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'");
+                      "spec.strategy.rollingUpdate: Forbidden: "
+                      "may not be specified when strategy `type` is 'Recreate'");
 }
 
 /* ---- quantities ------------------------------------------------------------------ */
@@ -228,7 +234,8 @@ static void quantity_json_cmp_format(void **state)
         assert_true(kube_quantity_cmp("1Gi", "1G") > 0);
         assert_true(kube_quantity_cmp("1.001m", "1.002m") < 0);
         assert_true(kube_quantity_cmp("1.0001m", "1.0002m") < 0);
-        assert_int_equal(kube_quantity_cmp("1.0000000001", "1.0000000002"), 0);        /* both round up to 1000000001n */
+        /* both round up to 1000000001n */
+        assert_int_equal(kube_quantity_cmp("1.0000000001", "1.0000000002"), 0);
         assert_int_equal(kube_quantity_cmp("0.5", "500m"), 0);
 
         const struct { int64_t m; const char *s; } fmt[] = {
@@ -397,7 +404,8 @@ static json_t *pod(const char *name, const char *node, const char *phase, bool r
         json_array_append_new(json_object_get(status, "conditions"),
                               json_pack("{s:s, s:s, s:s}", "type", "Ready", "status", ready ? "True" : "False",
                                         "lastTransitionTime", ready_since ? ready_since : "2026-01-01T00:00:00Z"));
-        json_object_set_new(status, "containerStatuses", json_pack("[{s:s, s:i}]", "name", "c", "restartCount", restarts));
+        json_object_set_new(status, "containerStatuses",
+                            json_pack("[{s:s, s:i}]", "name", "c", "restartCount", restarts));
         return p;
 }
 
@@ -434,7 +442,8 @@ static void delete_order_details(void **state)
         (void)state;
         const char *t0 = "2026-01-01T00:00:00Z", *t1 = "2026-01-01T00:00:10Z";
         /* Same readiness time: more restarts first, then the newer pod. */
-        json_t *a = pod("a", "n", "Running", true, t0, 1, t0, NULL), *b = pod("b", "n", "Running", true, t0, 0, t1, NULL);
+        json_t *a = pod("a", "n", "Running", true, t0, 1, t0, NULL);
+        json_t *b = pod("b", "n", "Running", true, t0, 0, t1, NULL);
         assert_true(kube_pod_delete_cmp(a, b) < 0);
         json_decref(a);
         a = pod("a", "n", "Running", true, t0, 0, t0, NULL);
@@ -860,7 +869,8 @@ static void hpa_behavior_parse(void **state)
         berth_error_free(&err);
         j = J("{\"scaleUp\":{\"policies\":[]}}");
         assert_true(kube_hpa_behavior_parse(j, 300, &b, &err) < 0);
-        assert_string_equal(err->msg, "spec.behavior.scaleUp: policies: Required value: must specify at least one Policy");
+        assert_string_equal(err->msg,
+                            "spec.behavior.scaleUp: policies: Required value: must specify at least one Policy");
         json_decref(j);
         berth_error_free(&err);
         j = J("{\"scaleUp\":{\"policies\":[{\"type\":\"Pods\",\"value\":1,\"periodSeconds\":1801}]}}");

@@ -293,6 +293,31 @@ static void defaults(void **state)
         json_decref(svc);
 }
 
+/* An update that leaves them out keeps the address and node ports. */
+static void update_keeps(void **state)
+{
+        (void)state;
+        _cleanup_error_ berth_error_t *err = NULL;
+        json_t *old = defaulted("default", "keep", "{\"type\": \"NodePort\", \"ports\": [{\"name\": \"a\", \"port\": 80}, "
+                                                   "{\"name\": \"b\", \"port\": 81}]}");
+        json_t *ports = json_object_get(json_object_get(old, "spec"), "ports");
+        json_int_t np80 = json_integer_value(json_object_get(json_array_get(ports, 0), "nodePort"));
+        /* port 81 goes, 82 comes, 80 moves to second place */
+        json_t *upd = service("default", "keep", "{\"type\": \"NodePort\", \"ports\": [{\"name\": \"c\", \"port\": 82}, "
+                                                 "{\"name\": \"a\", \"port\": 80}]}");
+        json_t *uports = json_object_get(json_object_get(upd, "spec"), "ports");
+
+        store(json_incref(old));
+        assert_int_equal(kube_service_validate(K, upd, old, &err), 0);
+        assert_int_equal(kube_service_default(K, upd, old, &err), 0);
+        assert_string_equal(kube_service_cluster_ip(upd), kube_service_cluster_ip(old));
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(uports, 1), "nodePort")), np80);
+        assert_true(json_integer_value(json_object_get(json_array_get(uports, 0), "nodePort")) >= 30000);
+        assert_true(json_integer_value(json_object_get(json_array_get(uports, 0), "nodePort")) != np80);
+        json_decref(upd);
+        json_decref(old);
+}
+
 /* S5: node ports allocated in the range, distinct, the given ones kept. */
 static void node_port_allocation(void **state)
 {
@@ -523,6 +548,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(validate_cluster_ip, setup, teardown),
                 cmocka_unit_test_setup_teardown(defaults, setup, teardown),
                 cmocka_unit_test_setup_teardown(node_port_allocation, setup, teardown),
+                cmocka_unit_test_setup_teardown(update_keeps, setup, teardown),
                 cmocka_unit_test_setup_teardown(allocation_exhaustion, setup, teardown),
                 cmocka_unit_test_setup_teardown(bad_range, setup, teardown),
                 cmocka_unit_test_setup_teardown(environment, setup, teardown),

@@ -138,6 +138,8 @@ static const struct typing typings[] = {
         { "!!int 0x10", "16" },
         { "!!float 1", "1.0" },
         { "!!float '2.5'", "2.5" },
+        { "!!float 0o17", "15.0" },
+        { "!!float 0644", "420.0" },
         { "!!bool 'true'", "true" },
         { "!!null ''", "null" },
         { "!!binary aGVsbG8=", "\"aGVsbG8=\"" },
