@@ -5,8 +5,10 @@
 # its hostname, that it is PID 1, and its 64 MiB memory limit; then a
 # detached container shown by `berth ps`, `berth logs` and `berth stats`;
 # then a network: a web server reached by name from another container and
-# through a published port on 127.0.0.1.  berthd is stopped and everything
-# removed at the end (its networks too).
+# through a published port on 127.0.0.1; then Kubernetes manifests with
+# `berth kube`: a Deployment and a NodePort Service, a deleted pod
+# replaced, a scale-up.  berthd is stopped and everything removed at the
+# end (its networks too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -17,6 +19,8 @@ berthd_pid=""
 cleanup() {
 	build/berth rm -f ticker web >/dev/null 2>&1 || true
 	build/berth network rm demo-net >/dev/null 2>&1 || true
+	build/berth kube delete -f "$d/web.yaml" >/dev/null 2>&1 || true
+	build/berth network rm berth-kube >/dev/null 2>&1 || true
 	[ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null || true
 	grep -o " $d[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 	ip link del berth0 2>/dev/null || true
@@ -63,3 +67,45 @@ echo
 echo "\$ curl http://127.0.0.1:18080/hostname"
 curl -s http://127.0.0.1:18080/hostname
 say port web
+
+# Kubernetes manifests, reconciled: a Deployment and a Service
+cat >"$d/web.yaml" <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: hello}}
+  template:
+    metadata: {labels: {app: hello}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: httpd
+        image: demo/busybox:1
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www"]
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello}
+spec:
+  type: NodePort
+  selector: {app: hello}
+  ports: [{port: 80, targetPort: http, nodePort: 30080}]
+YAML
+say kube apply -f "$d/web.yaml"
+build/berth kube rollout status deployment/hello --timeout=60s >/dev/null
+say kube get deployments,pods,services
+echo
+echo "\$ curl http://127.0.0.1:30080/    # three times: the Service spreads connections"
+for _ in 1 2 3; do curl -s http://127.0.0.1:30080/; done
+victim=$(build/berth kube get pods -l app=hello -o name | head -1)
+say kube delete "$victim" --wait=false
+sleep 1
+say kube get pods
+say kube scale deployment/hello --replicas=5
+build/berth kube rollout status deployment/hello --timeout=60s >/dev/null
+say kube get deployment hello

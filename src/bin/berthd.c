@@ -44,7 +44,8 @@ static int usage(void)
                 "              [--insecure-registry HOST]... [--default-ulimit NAME=SOFT[:HARD]]...\n"
                 "              [--add-runtime NAME=PATH]... [--default-runtime NAME] [--seccomp-profile FILE]\n"
                 "              [--shim PATH] [--auth-config FILE]\n"
-                "              [--kube-backoff-base S] [--kube-backoff-max S] [--kube-hpa-sync S]\n"
+                "              [--kube-backoff-base S] [--kube-backoff-max S] [--kube-backoff-reset S]\n"
+                "              [--kube-hpa-sync S]\n"
                 "              [--kube-hpa-downscale-window S] [--kube-configmap-sync S]\n"
                 "              [--kube-service-cidr CIDR] [--kube-pod-cidr CIDR]\n");
         return 2;
@@ -57,7 +58,7 @@ static const char *const value_keys[] = {
 };
 
 enum { OPT_VALUE = 0x100, OPT_CONFIG = 0x200, OPT_SHIM, OPT_AUTH, OPT_INSECURE, OPT_RUNTIME, OPT_ULIMIT, OPT_TLS,
-       OPT_TLSVERIFY, OPT_KUBE_BACKOFF_BASE, OPT_KUBE_BACKOFF_MAX, OPT_KUBE_HPA_SYNC, OPT_KUBE_HPA_WINDOW,
+       OPT_TLSVERIFY, OPT_KUBE_BACKOFF_BASE, OPT_KUBE_BACKOFF_MAX, OPT_KUBE_BACKOFF_RESET, OPT_KUBE_HPA_SYNC, OPT_KUBE_HPA_WINDOW,
        OPT_KUBE_CM_SYNC, OPT_KUBE_SVC_CIDR, OPT_KUBE_POD_CIDR };
 
 static int seconds(const char *flag, const char *v, int *out, berth_error_t **err)
@@ -87,6 +88,7 @@ static int parse_opt(int c, struct daemon_opts *o, berth_error_t **err)
         case OPT_AUTH: o->auth_config = optarg; return 0;
         case OPT_KUBE_BACKOFF_BASE: return seconds("kube-backoff-base", optarg, &o->kube.backoff_base_s, err);
         case OPT_KUBE_BACKOFF_MAX: return seconds("kube-backoff-max", optarg, &o->kube.backoff_max_s, err);
+        case OPT_KUBE_BACKOFF_RESET: return seconds("kube-backoff-reset", optarg, &o->kube.backoff_reset_s, err);
         case OPT_KUBE_HPA_SYNC: return seconds("kube-hpa-sync", optarg, &o->kube.hpa_sync_s, err);
         case OPT_KUBE_HPA_WINDOW:
                 return seconds("kube-hpa-downscale-window", optarg, &o->kube.hpa_downscale_window_s, err);
@@ -118,6 +120,7 @@ static int parse(int argc, char **argv, struct daemon_opts *o, berth_error_t **e
                 { "auth-config", required_argument, NULL, OPT_AUTH },
                 { "kube-backoff-base", required_argument, NULL, OPT_KUBE_BACKOFF_BASE },
                 { "kube-backoff-max", required_argument, NULL, OPT_KUBE_BACKOFF_MAX },
+                { "kube-backoff-reset", required_argument, NULL, OPT_KUBE_BACKOFF_RESET },
                 { "kube-hpa-sync", required_argument, NULL, OPT_KUBE_HPA_SYNC },
                 { "kube-hpa-downscale-window", required_argument, NULL, OPT_KUBE_HPA_WINDOW },
                 { "kube-configmap-sync", required_argument, NULL, OPT_KUBE_CM_SYNC },

@@ -36,41 +36,14 @@ long long kube_time_parse(const char *s)
 
 long long kube_parse_duration(const char *s)
 {
-        static const struct {
-                const char *unit;
-                double ms;
-        } units[] = { { "ns", 1e-6 }, { "us", 1e-3 }, { "µs", 1e-3 }, { "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 } };
-        double total = 0;
         long long whole = parse_ll(s ? s : "");
+        double ns;
 
         if (whole >= 0)
                 return whole * 1000;
-        if (s == NULL || *s == '\0')
+        if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || !go_duration_parse(s, &ns))
                 return -1;
-        while (*s) {
-                char *end;
-                double v;
-                size_t best = 0;
-                int found = -1;
-                if (!isdigit((unsigned char)*s) && *s != '.')
-                        return -1;
-                v = strtod(s, &end);
-                if (end == s)
-                        return -1;
-                s = end;
-                for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-                        size_t n = strlen(units[i].unit);
-                        if (strncmp(s, units[i].unit, n) == 0 && n > best) {
-                                best = n;
-                                found = (int)i;
-                        }
-                }
-                if (found < 0)
-                        return -1;
-                total += v * units[found].ms;
-                s += best;
-        }
-        return (long long)(total + 0.5);
+        return (long long)(ns / 1e6 + 0.5);
 }
 
 char *kube_human_duration(long long s)

@@ -5,50 +5,6 @@
 #include <ctype.h>
 #include <time.h>
 
-/* A Go duration ("1h30m", "10s", "1.5h") in nanoseconds; false if s is
- * not one. */
-static bool parse_duration(const char *s, double *ns)
-{
-        static const struct {
-                const char *unit;
-                double ns;
-        } units[] = {
-                { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
-        };
-        bool neg = false;
-
-        *ns = 0;
-        if (*s == '-' || *s == '+')
-                neg = *s++ == '-';
-        if (strcmp(s, "0") == 0)
-                return true;
-        if (*s == '\0')
-                return false;
-        while (*s) {
-                char *end;
-                double v = strtod(s, &end);
-                size_t best = 0;
-                int found = -1;
-                if (end == s || !(isdigit((unsigned char)*s) || *s == '.'))
-                        return false;
-                s = end;
-                for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-                        size_t n = strlen(units[i].unit);
-                        if (strncmp(s, units[i].unit, n) == 0 && n > best) {
-                                best = n;
-                                found = (int)i;
-                        }
-                }
-                if (found < 0)
-                        return false;
-                *ns += v * units[found].ns;
-                s += best;
-        }
-        if (neg)
-                *ns = -*ns;
-        return true;
-}
-
 /* docker's --since/--until value: a duration back from now, an RFC 3339
  * time or date, or Unix seconds, sent as "seconds.nanoseconds". */
 char *cli_api_timestamp(const char *v, berth_error_t **err)
@@ -57,7 +13,7 @@ char *cli_api_timestamp(const char *v, berth_error_t **err)
         long nanos;
         long long t;
 
-        if (parse_duration(v, &ns)) {
+        if (go_duration_parse(v, &ns)) {
                 /* docker sends whole seconds for a relative time */
                 struct timespec now;
                 clock_gettime(CLOCK_REALTIME, &now);

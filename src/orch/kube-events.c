@@ -8,11 +8,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-static const char *meta_str(const json_t *obj, const char *field)
-{
-        return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
-}
-
 static bool same_event(const json_t *ev, const char *uid, const char *reason, const char *msg)
 {
         const char *euid = json_string_value(json_object_get(json_object_get(ev, "involvedObject"), "uid"));
@@ -25,8 +20,8 @@ void kube_event(struct kube *k, const json_t *involved, const char *type, const 
 {
         _cleanup_free_ char *msg = NULL;
         _cleanup_free_ char *now = kube_now_rfc3339();
-        const char *uid = meta_str(involved, "uid"), *name = meta_str(involved, "name");
-        const char *ns = meta_str(involved, "namespace");
+        const char *uid = kube_meta_str(involved, "uid"), *name = kube_meta_str(involved, "name");
+        const char *ns = kube_meta_str(involved, "namespace");
         unsigned long long r = 0;
         va_list ap;
 

@@ -11,11 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-const char *kube_meta_str(const json_t *obj, const char *field)
-{
-        return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
-}
-
 json_int_t kube_spec_int(const json_t *obj, const char *field, json_int_t dflt)
 {
         json_t *v = json_object_get(json_object_get(obj, "spec"), field);

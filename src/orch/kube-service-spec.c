@@ -22,11 +22,6 @@
 
 /* ---- reading a Service ---- */
 
-static const char *meta_str(const json_t *obj, const char *field)
-{
-        return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
-}
-
 static json_t *spec_of(const json_t *svc)
 {
         return json_object_get(svc, "spec");
@@ -74,9 +69,9 @@ bool kube_service_is_headless(const json_t *svc)
 /* "ns/name": whose allocations are whose. */
 static char *svc_key(const json_t *svc)
 {
-        const char *ns = meta_str(svc, "namespace");
+        const char *ns = kube_meta_str(svc, "namespace");
 
-        return xasprintf("%s/%s", ns && *ns ? ns : "default", meta_str(svc, "name") ?: "");
+        return xasprintf("%s/%s", ns && *ns ? ns : "default", kube_meta_str(svc, "name") ?: "");
 }
 
 static int64_t now_ms(void)
@@ -754,7 +749,7 @@ static void service_vars(json_t *env, const json_t *svc)
 {
         const char *ip = kube_service_cluster_ip(svc);
         const json_t *ports = json_object_get(spec_of(svc), "ports"), *p;
-        _cleanup_free_ char *prefix = env_name(meta_str(svc, "name") ?: "");
+        _cleanup_free_ char *prefix = env_name(kube_meta_str(svc, "name") ?: "");
         size_t i;
 
         if (ip == NULL || json_array_size(ports) == 0)

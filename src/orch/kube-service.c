@@ -53,11 +53,6 @@ static int64_t now_s(void)
         return ts.tv_sec;
 }
 
-static const char *meta_str(const json_t *obj, const char *field)
-{
-        return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
-}
-
 static json_t *spec_of(const json_t *svc)
 {
         return json_object_get(svc, "spec");
@@ -111,7 +106,7 @@ static void warn_once(struct svc_ctl *c, const char *fmt, ...)
 /* A Warning event on the Service, once per reason and text. */
 static void event_once(struct kube *k, struct svc_ctl *c, const json_t *svc, const char *reason, const char *msg)
 {
-        _cleanup_free_ char *key = xasprintf("%s/%s %s %s", meta_str(svc, "namespace"), meta_str(svc, "name"), reason,
+        _cleanup_free_ char *key = xasprintf("%s/%s %s %s", kube_meta_str(svc, "namespace"), kube_meta_str(svc, "name"), reason,
                                              msg);
 
         if (json_object_get(c->said, key))
@@ -188,7 +183,7 @@ static bool allocate_one(struct kube *k, struct svc_ctl *c, const json_t *stale)
         bool changed = false, written = false;
 
         kube_lock(k);
-        if (kube_get(k, "Service", meta_str(stale, "namespace"), meta_str(stale, "name"), &svc, &err) == 0 &&
+        if (kube_get(k, "Service", kube_meta_str(stale, "namespace"), kube_meta_str(stale, "name"), &svc, &err) == 0 &&
             kube_service_allocate(k, svc, &changed, &err) == 0 && changed)
                 written = kube_update(k, svc, NULL, &err) == 0;
         kube_unlock(k);
@@ -241,7 +236,7 @@ static bool endpoints_differ(const json_t *cur, const json_t *subsets, const jso
 static void endpoints_write(struct kube *k, struct svc_ctl *c, const json_t *svc, const json_t *subsets)
 {
         _cleanup_error_ berth_error_t *err = NULL;
-        const char *ns = meta_str(svc, "namespace"), *name = meta_str(svc, "name");
+        const char *ns = kube_meta_str(svc, "namespace"), *name = kube_meta_str(svc, "name");
         json_t *cur = NULL, *labels = endpoints_labels(svc), *refs = must(json_array());
         json_t *meta;
 
@@ -284,7 +279,7 @@ static json_t *service_subsets(struct kube *k, struct svc_ctl *c, const json_t *
                 endpoints_write(k, c, svc, subsets);
                 return subsets;
         }
-        if (kube_get(k, "Endpoints", meta_str(svc, "namespace"), meta_str(svc, "name"), &ep, &err) < 0)
+        if (kube_get(k, "Endpoints", kube_meta_str(svc, "namespace"), kube_meta_str(svc, "name"), &ep, &err) < 0)
                 return must(json_array());
         subsets = json_object_get(ep, "subsets");
         subsets = json_is_array(subsets) ? json_incref(subsets) : must(json_array());
@@ -333,7 +328,7 @@ static void add_rules(struct kube *k, struct svc_ctl *c, json_t *rules, json_t *
                       const json_t *subsets)
 {
         const char *vip = kube_service_cluster_ip(svc), *aff = spec_str(svc, "sessionAffinity");
-        _cleanup_free_ char *id = xasprintf("%s/%s", meta_str(svc, "namespace"), meta_str(svc, "name"));
+        _cleanup_free_ char *id = xasprintf("%s/%s", kube_meta_str(svc, "namespace"), kube_meta_str(svc, "name"));
         _cleanup_free_ char *vip_key = vip ? xasprintf("ip %s", vip) : NULL;
         json_int_t timeout = json_integer_value(json_object_get(
                 json_object_get(json_object_get(spec_of(svc), "sessionAffinityConfig"), "clientIP"), "timeoutSeconds"));
@@ -444,7 +439,7 @@ static void rules_sync(struct svc_ctl *c, json_t *rules)
 
 static void add_names(json_t *dns, const char *owner, const json_t *svc, const char *ip)
 {
-        const char *ns = meta_str(svc, "namespace"), *name = meta_str(svc, "name");
+        const char *ns = kube_meta_str(svc, "namespace"), *name = kube_meta_str(svc, "name");
         json_t *list = must(json_array());
 
         char *names[] = { xasprintf("%s.%s.svc.%s", name, ns, KUBE_CLUSTER_DOMAIN), xasprintf("%s.%s.svc", name, ns),
@@ -460,7 +455,7 @@ static void add_names(json_t *dns, const char *owner, const json_t *svc, const c
 
 static void add_dns(json_t *dns, const json_t *svc, const json_t *subsets)
 {
-        const char *ns = meta_str(svc, "namespace"), *name = meta_str(svc, "name"), *ip = kube_service_cluster_ip(svc);
+        const char *ns = kube_meta_str(svc, "namespace"), *name = kube_meta_str(svc, "name"), *ip = kube_service_cluster_ip(svc);
         json_t *ips, *v;
         size_t i;
 
@@ -523,9 +518,9 @@ static void dns_sync(struct kube *k, struct svc_ctl *c, json_t *want)
 static int by_age(const void *x, const void *y)
 {
         const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-        int r = strcmp(meta_str(a, "creationTimestamp") ?: "", meta_str(b, "creationTimestamp") ?: "");
-        _cleanup_free_ char *ka = xasprintf("%s/%s", meta_str(a, "namespace"), meta_str(a, "name"));
-        _cleanup_free_ char *kb = xasprintf("%s/%s", meta_str(b, "namespace"), meta_str(b, "name"));
+        int r = strcmp(kube_meta_str(a, "creationTimestamp") ?: "", kube_meta_str(b, "creationTimestamp") ?: "");
+        _cleanup_free_ char *ka = xasprintf("%s/%s", kube_meta_str(a, "namespace"), kube_meta_str(a, "name"));
+        _cleanup_free_ char *kb = xasprintf("%s/%s", kube_meta_str(b, "namespace"), kube_meta_str(b, "name"));
 
         return r ? r : strcmp(ka, kb);
 }

@@ -76,7 +76,7 @@ int64_t kube_parse_rfc3339(const char *s)
         return (int64_t)timegm(&tm);
 }
 
-static const char *meta_str(const json_t *obj, const char *field)
+const char *kube_meta_str(const json_t *obj, const char *field)
 {
         return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
 }
@@ -88,8 +88,8 @@ static char *object_key(const char *kind, const char *ns, const char *name)
 
 static char *key_of(const json_t *obj)
 {
-        return object_key(json_string_value(json_object_get(obj, "kind")), meta_str(obj, "namespace"),
-                          meta_str(obj, "name"));
+        return object_key(json_string_value(json_object_get(obj, "kind")), kube_meta_str(obj, "namespace"),
+                          kube_meta_str(obj, "name"));
 }
 
 /* ---- berth.db ------------------------------------------------------------ */
@@ -140,7 +140,7 @@ static int db_load(struct kube *k, berth_error_t **err)
                 json_t *obj = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
                 if (obj == NULL)
                         continue;       /* not ours to fix: skipped, the rest loads */
-                uint64_t rv = strtoull(meta_str(obj, "resourceVersion") ? meta_str(obj, "resourceVersion") : "0",
+                uint64_t rv = strtoull(kube_meta_str(obj, "resourceVersion") ? kube_meta_str(obj, "resourceVersion") : "0",
                                        NULL, 10);
                 if (rv > k->resource_version)
                         k->resource_version = rv;
@@ -204,7 +204,7 @@ json_t *kube_list(struct kube *k, const char *kind, const char *ns, const json_t
         pthread_mutex_lock(&k->store_lock);
         json_object_foreach(k->objects, key, o) {
                 const char *okind = json_string_value(json_object_get(o, "kind"));
-                const char *ons = meta_str(o, "namespace");
+                const char *ons = kube_meta_str(o, "namespace");
                 if (kind && (okind == NULL || strcmp(okind, kind) != 0))
                         continue;
                 if (ns && (ons == NULL || strcmp(ons, ns) != 0))
@@ -263,7 +263,7 @@ int kube_create(struct kube *k, json_t *obj, json_t **out, berth_error_t **err)
         if (!json_is_object(meta) || kind == NULL)
                 return berth_error(err, EINVAL, "an object needs kind and metadata");
         generate_name(meta);
-        if (meta_str(obj, "name") == NULL)
+        if (kube_meta_str(obj, "name") == NULL)
                 return berth_fail(err, EINVAL, "%s: metadata.name: Required value: name or generateName is required",
                                   kind);
         _cleanup_free_ char *key = key_of(obj);
@@ -275,7 +275,7 @@ int kube_create(struct kube *k, json_t *obj, json_t **out, berth_error_t **err)
         if (json_object_get(k->objects, key)) {
                 pthread_mutex_unlock(&k->store_lock);
                 _cleanup_free_ char *res = resource_name(kind);
-                return berth_fail(err, EEXIST, "%s \"%s\" already exists", res, meta_str(obj, "name"));
+                return berth_fail(err, EEXIST, "%s \"%s\" already exists", res, kube_meta_str(obj, "name"));
         }
         json_t *stored = json_deep_copy(obj);
         json_t *smeta = json_object_get(stored, "metadata");
@@ -319,22 +319,22 @@ static int conflict(const json_t *obj, berth_error_t **err)
         return berth_fail(err, EAGAIN,
                           "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply "
                           "your changes to the latest version and try again",
-                          res, meta_str(obj, "name"));
+                          res, kube_meta_str(obj, "name"));
 }
 
 int kube_update(struct kube *k, json_t *obj, json_t **out, berth_error_t **err)
 {
         _cleanup_free_ char *key = key_of(obj);
-        const char *rv = meta_str(obj, "resourceVersion");
+        const char *rv = kube_meta_str(obj, "resourceVersion");
         int r;
 
         pthread_mutex_lock(&k->store_lock);
         json_t *cur = json_object_get(k->objects, key);
         if (cur == NULL) {
                 pthread_mutex_unlock(&k->store_lock);
-                return not_found(json_string_value(json_object_get(obj, "kind")), meta_str(obj, "name"), err);
+                return not_found(json_string_value(json_object_get(obj, "kind")), kube_meta_str(obj, "name"), err);
         }
-        if (rv && strcmp(rv, meta_str(cur, "resourceVersion")) != 0) {
+        if (rv && strcmp(rv, kube_meta_str(cur, "resourceVersion")) != 0) {
                 pthread_mutex_unlock(&k->store_lock);
                 return conflict(obj, err);
         }
@@ -373,12 +373,12 @@ int kube_update_status(struct kube *k, const json_t *obj, berth_error_t **err)
         json_t *cur = json_object_get(k->objects, key);
         if (cur == NULL) {
                 pthread_mutex_unlock(&k->store_lock);
-                return not_found(json_string_value(json_object_get(obj, "kind")), meta_str(obj, "name"), err);
+                return not_found(json_string_value(json_object_get(obj, "kind")), kube_meta_str(obj, "name"), err);
         }
         /* a status for an object that was deleted and made again under
          * the same name is stale */
-        const char *uid = meta_str(obj, "uid");
-        if (uid && strcmp(uid, meta_str(cur, "uid")) != 0) {
+        const char *uid = kube_meta_str(obj, "uid");
+        if (uid && strcmp(uid, kube_meta_str(cur, "uid")) != 0) {
                 pthread_mutex_unlock(&k->store_lock);
                 return conflict(obj, err);
         }
@@ -457,7 +457,7 @@ int kube_remove(struct kube *k, const char *kind, const char *ns, const char *na
 
 bool kube_is_owned_by(const json_t *obj, const json_t *owner)
 {
-        const char *uid = meta_str(owner, "uid");
+        const char *uid = kube_meta_str(owner, "uid");
         size_t i;
         json_t *ref;
 
@@ -472,6 +472,6 @@ bool kube_is_owned_by(const json_t *obj, const json_t *owner)
 json_t *kube_owner_ref(const json_t *owner)
 {
         return must(json_pack("{s:O, s:O, s:s, s:s, s:b, s:b}", "apiVersion", json_object_get(owner, "apiVersion"),
-                              "kind", json_object_get(owner, "kind"), "name", meta_str(owner, "name"), "uid",
-                              meta_str(owner, "uid"), "controller", 1, "blockOwnerDeletion", 1));
+                              "kind", json_object_get(owner, "kind"), "name", kube_meta_str(owner, "name"), "uid",
+                              kube_meta_str(owner, "uid"), "controller", 1, "blockOwnerDeletion", 1));
 }

@@ -6,7 +6,6 @@
 #define KUBE_REVISION_ANNOTATION "deployment.kubernetes.io/revision"
 #define KUBE_HASH_LABEL "pod-template-hash"
 
-const char *kube_meta_str(const json_t *obj, const char *field);
 json_int_t kube_spec_int(const json_t *obj, const char *field, json_int_t dflt);
 bool kube_is_terminating(const json_t *obj);
 /* Ready condition True (and since when, seconds since the epoch). */

@@ -43,6 +43,8 @@ static uint32_t next_char(const char *s, size_t n, size_t *i)
  * line break (YAML 1.1 adds NEL, LS and PS), not a byte order mark. */
 static bool safe_char(uint32_t c)
 {
+        if (c < 0x80)
+                return c >= 0x20 && c != 0x7f;
         return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f) && c != 0x2028 && c != 0x2029 && c != 0xfeff &&
                c != 0xfffe && c != 0xffff;
 }
@@ -128,33 +130,43 @@ static void emit_single(struct strbuf *b, const char *s, size_t n)
         strbuf_adds(b, "'");
 }
 
-static void emit_double(struct strbuf *b, const char *s, size_t n)
+/* The escape YAML needs for c in double quotes, or NULL when c stands as
+ * itself. */
+static const char *double_escape(uint32_t c, char esc[static 12])
 {
         static const char short_escapes[] = "0\0\0\0\0\0\0abtnvfr";
+
+        if (c == '"' || c == '\\')
+                snprintf(esc, 12, "\\%c", (char)c);
+        else if (c < 0x0e && short_escapes[c])
+                snprintf(esc, 12, "\\%c", short_escapes[c]);
+        else if (c == 0x1b)
+                snprintf(esc, 12, "\\e");
+        else if (c == 0x85 || c == 0x2028 || c == 0x2029)
+                snprintf(esc, 12, "\\%c", c == 0x85 ? 'N' : c == 0x2028 ? 'L' : 'P');
+        else if (safe_char(c))
+                return NULL;
+        else
+                snprintf(esc, 12, c < 0x100 ? "\\x%02X" : "\\u%04X", (unsigned)c);
+        return esc;
+}
+
+static void emit_double(struct strbuf *b, const char *s, size_t n)
+{
+        size_t run = 0; /* start of the characters not yet written */
 
         strbuf_adds(b, "\"");
         for (size_t i = 0; i < n;) {
                 size_t start = i;
-                uint32_t c = next_char(s, n, &i);
-                char esc[12];
-                if (c == '"' || c == '\\')
-                        snprintf(esc, sizeof(esc), "\\%c", (char)c);
-                else if (c < 0x0e && short_escapes[c])
-                        snprintf(esc, sizeof(esc), "\\%c", short_escapes[c]);
-                else if (c == 0x1b)
-                        snprintf(esc, sizeof(esc), "\\e");
-                else if (c == 0x85 || c == 0x2028 || c == 0x2029)
-                        snprintf(esc, sizeof(esc), "\\%c", c == 0x85 ? 'N' : c == 0x2028 ? 'L' : 'P');
-                else if (c < 0x100 && !safe_char(c))
-                        snprintf(esc, sizeof(esc), "\\x%02X", (unsigned)c);
-                else if (!safe_char(c))
-                        snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)c);
-                else {
-                        strbuf_add(b, s + start, i - start);
-                        continue;
+                char buf[12];
+                const char *esc = double_escape(next_char(s, n, &i), buf);
+                if (esc) {
+                        strbuf_add(b, s + run, start - run);
+                        strbuf_adds(b, esc);
+                        run = i;
                 }
-                strbuf_adds(b, esc);
         }
+        strbuf_add(b, s + run, n - run);
         strbuf_adds(b, "\"");
 }
 

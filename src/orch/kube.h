@@ -69,6 +69,9 @@ int kube_mark_deleted(struct kube *k, const char *kind, const char *ns, const ch
  * gone; the API's delete goes through kube_delete_request). */
 int kube_remove(struct kube *k, const char *kind, const char *ns, const char *name, berth_error_t **err);
 
+/* metadata.<field> as a string (name, namespace, uid...), or NULL. */
+const char *kube_meta_str(const json_t *obj, const char *field);
+
 /* A label selector's match ({matchLabels, matchExpressions} or a plain
  * map as Service.spec.selector has). */
 bool kube_selector_matches(const json_t *selector, const json_t *labels);

@@ -257,7 +257,7 @@ static bool has_dotdot(const char *s)
  * pinned to what is there now. */
 static int sub_path(const char *dir, const char *sub, bool make, char **out, berth_error_t **err)
 {
-        _cleanup_free_ char *clean = NULL, *full = NULL;
+        _cleanup_free_ char *full = NULL;
         char real[PATH_MAX];
 
         if (has_dotdot(sub))

@@ -1,6 +1,7 @@
 #include "util.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -293,4 +294,46 @@ int remove_tree_at(int dirfd, const char *name)
         if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
+}
+
+bool go_duration_parse(const char *s, double *ns)
+{
+        static const struct {
+                const char *unit;
+                double ns;
+        } units[] = {
+                { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
+        };
+        bool neg = false;
+
+        *ns = 0;
+        if (*s == '-' || *s == '+')
+                neg = *s++ == '-';
+        if (strcmp(s, "0") == 0)
+                return true;
+        if (*s == '\0')
+                return false;
+        while (*s) {
+                char *end;
+                double v = strtod(s, &end);
+                size_t best = 0;
+                int found = -1;
+                if (end == s || !(isdigit((unsigned char)*s) || *s == '.'))
+                        return false;
+                s = end;
+                for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+                        size_t n = strlen(units[i].unit);
+                        if (strncmp(s, units[i].unit, n) == 0 && n > best) {
+                                best = n;
+                                found = (int)i;
+                        }
+                }
+                if (found < 0)
+                        return false;
+                *ns += v * units[found].ns;
+                s += best;
+        }
+        if (neg)
+                *ns = -*ns;
+        return true;
 }

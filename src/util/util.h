@@ -83,3 +83,7 @@ char *quote_n(const char *s, size_t len);
 static inline char *quote(const char *s) { return quote_n(s, strnlen(s, 257)); }
 /* Parse a non-negative decimal integer; -1 on garbage. */
 long long parse_ll(const char *s);
+
+/* A Go duration ("1h30m", "10s", "1.5h", "-2m") in nanoseconds; false if
+ * s is not one (docker's --since, kubectl's --timeout). */
+bool go_duration_parse(const char *s, double *ns);

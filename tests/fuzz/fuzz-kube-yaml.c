@@ -46,11 +46,11 @@ static void as_string(const uint8_t *data, size_t size)
 
         if (!str)
                 return; /* not UTF-8: no JSON string holds it */
-        places = json_pack("{s:O, s:[O, [O, i]], s:{s:[{s:O, s:O}]}}", "v", str, "l", str, str, 1, "d", "b", "c", str,
-                           "e", str);
+        places = json_pack("{s:O, s:[O, [O, i]], s:{s:[{s:O, s:i}]}}", "v", str, "l", str, str, 1, "d", "b", "c", str,
+                           "e", 2);
         check(places != NULL, "json_pack", NULL);
         if (!memchr(data, '\0', size)) /* the parser refuses a NUL in a key */
-                json_object_setn_new(places, (const char *)data, size, json_pack("[{s%:O}]", (const char *)data, size, str));
+                json_object_setn_new(places, (const char *)data, size, json_pack("[{s:i}]", "k", 3));
         docs = json_pack("[o, o]", places, str);
         text = kube_yaml_emit_docs(docs);
         reads_back(text, docs);

@@ -7,7 +7,7 @@ load ../daemon/helpers
 
 KUBE_IMG=localhost/orch-busybox:latest
 # Timings shortened for tests (berthd flags); files may add to this.
-KUBE_TEST_FLAGS=${KUBE_TEST_FLAGS:-"--kube-backoff-base 2 --kube-backoff-max 8 --kube-hpa-sync 3 --kube-hpa-downscale-window 10 --kube-configmap-sync 2"}
+KUBE_TEST_FLAGS=${KUBE_TEST_FLAGS:-"--kube-backoff-base 2 --kube-backoff-max 8 --kube-backoff-reset 12 --kube-hpa-sync 3 --kube-hpa-downscale-window 10 --kube-configmap-sync 2"}
 
 kube() { "$BUILD/berth" kube "$@"; }
 berth() { "$BUILD/berth" "$@"; }

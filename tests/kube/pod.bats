@@ -167,6 +167,40 @@ cid() {
 	[ "$("$DOCKER_CLI" ps -aq --filter "label=io.kubernetes.pod.uid=$uid" | wc -l)" -le 3 ]
 }
 
+@test "P2: after running longer than the reset time (12 s here, 10 min by default) the back-off starts over" {
+	# runs 1-3 crash at once (back-off 0, 2, 4 s); run 4 lasts 14 s, then
+	# crashes: the next wait is the base (2 s) again, not 8
+	cat <<EOF | kube apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: reset}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: d, emptyDir: {}}]
+  containers:
+  - name: c
+    image: $KUBE_IMG
+    imagePullPolicy: IfNotPresent
+    volumeMounts: [{name: d, mountPath: /d}]
+    command: ["sh", "-c", "n=\$(cat /d/n 2>/dev/null || echo 0); echo \$((n + 1)) >/d/n; [ \$n = 3 ] && sleep 14; exit 1"]
+EOF
+	local times=() last=0 n
+	local deadline=$(($(date +%s) + 60))
+	while [ "$(date +%s)" -lt "$deadline" ] && [ ${#times[@]} -lt 4 ]; do
+		n=$(restarts reset c 2>/dev/null) || n=0
+		if [ "${n:-0}" -gt "$last" ]; then
+			times+=("$(date +%s%N)")
+			last=$n
+		fi
+		sleep 0.1
+	done
+	[ ${#times[@]} -ge 4 ] || die "only ${#times[@]} restarts"
+	# restart 3 -> 4: 14 s of running plus the wait (2 s after a reset, 8 without)
+	gap=$(((times[3] - times[2]) / 1000000))
+	echo "run 4 and the wait after it: ${gap} ms (reset: about 16000, none: about 22000)" >&3
+	((gap >= 15000 && gap <= 19000)) || die "gap $gap ms"
+}
+
 @test "P4: delete: a container that traps TERM ends at once; one that ignores it is killed after the grace" {
 	cat <<EOF | kube apply -f - >/dev/null
 apiVersion: v1

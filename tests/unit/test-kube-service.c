@@ -1,8 +1,7 @@
 /* Services' validation, defaults, allocation and environment variables
  * (src/orch/kube-service-spec.c) and what their Endpoints hold
- * (src/orch/kube-endpoints.c), built into this test over a store of its
- * own: kube_list and kube_options below stand in for kube-store.c and
- * kube.c, so no daemon, engine or database is needed. */
+ * (src/orch/kube-endpoints.c), over the real object store (kube-store.c)
+ * in a temp dir: no daemon or engine is needed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,37 +9,70 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "orch/kube-internal.h"
 #include "orch/kube-service.h"
 #include "util/util.h"
 
-/* ---- the store this test keeps ---- */
+/* ---- the store ---- */
 
-static json_t *stored;                  /* every object, as the store would hold them */
-static struct kube_opts opts = { .service_cidr = "10.43.0.0/16" };
+static struct kube *K;
+static char dir[64];
+static struct kube_opts opts;   /* the test's view of K->opts */
 
-json_t *kube_list(struct kube *k, const char *kind, const char *ns, const json_t *selector)
+static void store(json_t *obj)
 {
-        json_t *out = json_array(), *o;
-        size_t i;
+        berth_error_t *err = NULL;
 
-        (void)k;
-        assert_null(selector);
-        json_array_foreach(stored, i, o) {
-                const char *okind = json_string_value(json_object_get(o, "kind"));
-                const char *ons = json_string_value(json_object_get(json_object_get(o, "metadata"), "namespace"));
-                if (strcmp(okind, kind) == 0 && (ns == NULL || strcmp(ns, ons) == 0))
-                        json_array_append_new(out, json_deep_copy(o));
-        }
-        return out;
+        if (kube_create(K, obj, NULL, &err) < 0)
+                fail_msg("store: %s", err->msg);
+        json_decref(obj);
 }
 
-const struct kube_opts *kube_options(struct kube *k)
+/* The i-th object stored (the store keeps them in creation order); valid
+ * until the next call. */
+static json_t *listed;
+static json_t *stored_at(size_t i)
 {
-        (void)k;
-        return &opts;
+        json_decref(listed);
+        listed = kube_list(K, NULL, NULL, NULL);
+        return json_array_get(listed, i);
 }
 
-static struct kube *K = (struct kube *)1;     /* never looked into */
+/* The test changes opts.service_cidr; the store's copy follows. */
+#define SYNC_OPTS() (K->opts.service_cidr = opts.service_cidr)
+
+static int setup(void **state)
+{
+        berth_error_t *err = NULL;
+        (void)state;
+
+        snprintf(dir, sizeof(dir), "/tmp/test-kube-service.XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        K = xcalloc(1, sizeof(*K));
+        K->data_root = xstrdup(dir);
+        pthread_mutex_init(&K->store_lock, NULL);
+        pthread_mutex_init(&K->wake_lock, NULL);
+        pthread_mutex_init(&K->events_lock, NULL);
+        pthread_cond_init(&K->wake_cond, NULL);
+        assert_int_equal(kube_store_open(K, &err), 0);
+        opts.service_cidr = "10.43.0.0/16";
+        SYNC_OPTS();
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        json_decref(listed);
+        listed = NULL;
+        kube_store_close(K);
+        kube_events_clear(K);
+        free(K->data_root);
+        free(K);
+        K = NULL;
+        remove_tree_at(-100 /* AT_FDCWD */, dir);
+        return 0;
+}
 
 static json_t *parse(const char *text)
 {
@@ -63,26 +95,6 @@ static json_t *service(const char *ns, const char *name, const char *spec)
         return svc;
 }
 
-static void store(json_t *obj)
-{
-        json_array_append_new(stored, obj);
-}
-
-static int setup(void **state)
-{
-        (void)state;
-        stored = json_array();
-        opts.service_cidr = "10.43.0.0/16";
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        json_decref(stored);
-        stored = NULL;
-        return 0;
-}
 
 /* ---- validation ---- */
 
@@ -185,7 +197,7 @@ static void validate_node_ports(void **state)
                 _cleanup_error_ berth_error_t *err = NULL;
                 json_t *again = service("other", "db", "{\"type\": \"NodePort\", \"ports\": [{\"port\": 5432, "
                                                        "\"nodePort\": 30432}]}");
-                assert_int_equal(kube_service_validate(K, again, json_array_get(stored, 0), &err), 0);
+                assert_int_equal(kube_service_validate(K, again, stored_at(0), &err), 0);
                 json_decref(again);
         }
 }
@@ -215,7 +227,7 @@ static void validate_cluster_ip(void **state)
         expect_invalid("default", "web", "{\"type\": \"NodePort\", \"clusterIP\": \"None\", \"ports\": [{\"port\": 80}]}",
                        NULL, "spec.clusterIPs[0]: Invalid value: \"None\": may not be set to 'None' for NodePort services");
         /* an update keeps the address; the Service's own is no conflict */
-        old = json_array_get(stored, 0);
+        old = stored_at(0);
         expect_invalid("default", "db", "{\"clusterIP\": \"10.43.0.30\", \"ports\": [{\"port\": 5432}]}", old,
                        "spec.clusterIPs[0]: Invalid value: []string{\"10.43.0.30\"}: may not change once set");
         expect_invalid("default", "db", "{\"clusterIP\": \"None\", \"ports\": [{\"port\": 5432}]}", old,
@@ -349,6 +361,8 @@ static void allocation_exhaustion(void **state)
         bool changed;
 
         opts.service_cidr = "10.44.0.0/29";
+
+        SYNC_OPTS();
         store(service("default", "old", "{\"clusterIP\": \"10.44.0.4\", \"ports\": [{\"port\": 80}]}"));
         for (int i = 0; i < 4; i++) {
                 _cleanup_free_ char *name = xasprintf("s%d", i);
@@ -372,7 +386,7 @@ static void allocation_exhaustion(void **state)
         assert_int_equal(kube_service_allocate(K, svc, &changed, &err), 0);
         assert_true(changed);
         json_decref(svc);
-        svc = json_deep_copy(json_array_get(stored, 1));
+        svc = json_deep_copy(stored_at(1));
         assert_int_equal(kube_service_allocate(K, svc, &changed, &err), 0);
         assert_false(changed);
         json_decref(svc);
@@ -386,10 +400,13 @@ static void bad_range(void **state)
         unsigned prefix;
 
         opts.service_cidr = "10.43.0.0/31";
+
+        SYNC_OPTS();
         assert_int_equal(kube_service_cidr(K, &net, &prefix, &err), -EINVAL);
         assert_string_equal(err->msg, "service range 10.43.0.0/31: not an IPv4 CIDR from /8 to /30");
         berth_error_free(&err);
         opts.service_cidr = "10.43.1.7/16";
+        SYNC_OPTS();
         assert_int_equal(kube_service_cidr(K, &net, &prefix, &err), 0);
         assert_int_equal(prefix, 16);
         assert_int_equal(ntohl(net.s_addr), host_order("10.43.0.0"));
