@@ -100,8 +100,8 @@ say kube apply -f "$d/web.yaml"
 build/berth kube rollout status deployment/hello --timeout=60s >/dev/null
 say kube get deployments,pods,services
 echo
-echo "\$ curl http://127.0.0.1:30080/    # three times: the Service spreads connections"
-for _ in 1 2 3; do curl -s http://127.0.0.1:30080/; done
+echo "\$ for i in \$(seq 9); do curl -s http://127.0.0.1:30080/; done | sort | uniq -c    # spread over the pods"
+for _ in $(seq 9); do curl -s http://127.0.0.1:30080/; done | sort | uniq -c
 victim=$(build/berth kube get pods -l app=hello -o name | head -1)
 say kube delete "$victim" --wait=false
 sleep 1
