@@ -5,7 +5,8 @@
 #    times, each on a fresh Deployment.
 # 2. A pod deleted → its replacement created and Ready; a pod's process
 #    killed → the container running again (restartCount 1, Ready).
-# 3. berthd's VmRSS with 50 pods running (and idle, before).
+# 3. berthd's VmRSS with 50 pods running: after the first apply, and
+#    after ROUNDS apply/delete rounds (and idle, before).
 # 4. Podman 4.3 `kube play` of the same Deployment (it makes 50 pods
 #    once; no reconcile): until `kube play` returns, and until all 50
 #    pods' containers run.
@@ -100,6 +101,10 @@ for r in $(seq "$ROUNDS"); do
 	"${K[@]}" apply -f "$w/web$r.yaml" >/dev/null
 	until [ "$(ready "web$r")" = "$REPLICAS" ]; do sleep 0.05; done
 	apply_ms+=($(($(now_ms) - t0)))
+	if [ "$r" = 1 ]; then
+		sleep 2
+		rss_first=$(awk '/VmRSS/ {print $2}' "/proc/$bpid/status")
+	fi
 	if [ "$r" != "$ROUNDS" ]; then
 		"${K[@]}" delete deployment "web$r" >/dev/null
 		until [ "$("${K[@]}" get pods -o json | jq '.items | length')" = 0 ]; do sleep 0.1; done
@@ -168,7 +173,7 @@ results=$here/results/$(date +%F)-kube.md
 	echo "| apply → $REPLICAS pods Ready (ms) | $(stats "${apply_ms[@]}") | play returned after $podman_play_ms, $podman_pods pods, containers running after $podman_running_ms |"
 	echo "| a deleted pod → replacement Ready (ms) | $(stats "${replace_ms[@]}") | never replaced (no controller) |"
 	echo "| a killed pod process → running and Ready again (ms) | $(stats "${restart_ms[@]}") | restart policy only |"
-	echo "| berthd VmRSS idle → with $REPLICAS pods (KiB) | $idle_rss → $rss_50 (VmHWM $hwm_50) | |"
+	echo "| berthd VmRSS (KiB): idle → $REPLICAS pods, first apply → $REPLICAS pods after $ROUNDS apply/delete rounds | $idle_rss → $rss_first → $rss_50 (VmHWM $hwm_50) | |"
 	echo
 	echo "k3s, for scale (docs.k3s.io, Resource Profiling, K3s v1.26.5): a server with a workload"
 	echo "1596 MB RSS (SQLite), an agent alone 275 MB."

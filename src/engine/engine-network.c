@@ -613,8 +613,10 @@ static int predefined(struct engine *e, berth_error_t **err)
 
         if (!net_find_locked(e, "host") && create_locked(e, &host, true, &id, err) < 0)
                 return -1;
+        free(steal_pointer(&id));
         if (!net_find_locked(e, "none") && create_locked(e, &none, true, &id, err) < 0)
                 return -1;
+        free(steal_pointer(&id));
         if (net_find_locked(e, "bridge"))
                 return 0;
         json_t *options = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "com.docker.network.bridge.default_bridge",
