@@ -29,13 +29,16 @@ static void store(json_t *obj)
 }
 
 /* The i-th object stored (the store keeps them in creation order); valid
- * until the next call. */
+ * until the test's teardown (each call's list is kept until then). */
 static json_t *listed;
 static json_t *stored_at(size_t i)
 {
-        json_decref(listed);
-        listed = kube_list(K, NULL, NULL, NULL);
-        return json_array_get(listed, i);
+        json_t *list = kube_list(K, NULL, NULL, NULL);
+
+        if (listed == NULL)
+                listed = json_array();
+        json_array_append_new(listed, list);
+        return json_array_get(list, i);
 }
 
 /* The test changes opts.service_cidr; the store's copy follows. */
@@ -356,7 +359,7 @@ static void allocation_exhaustion(void **state)
         (void)state;
         _cleanup_error_ berth_error_t *err = NULL;
         /* 10.44.0.0/29: .2 to .6 are handed out */
-        const char *seen[5] = { 0 };
+        char *seen[5] = { 0 };  /* copies: store() hands the Service over */
         json_t *svc;
         bool changed;
 
@@ -367,14 +370,16 @@ static void allocation_exhaustion(void **state)
         for (int i = 0; i < 4; i++) {
                 _cleanup_free_ char *name = xasprintf("s%d", i);
                 svc = defaulted("default", name, "{\"ports\": [{\"port\": 80}]}");
-                seen[i] = kube_service_cluster_ip(svc);
-                assert_non_null(seen[i]);
+                assert_non_null(kube_service_cluster_ip(svc));
+                seen[i] = xstrdup(kube_service_cluster_ip(svc));
                 assert_string_not_equal(seen[i], "10.44.0.4");
                 assert_true(host_order(seen[i]) >= host_order("10.44.0.2") && host_order(seen[i]) <= host_order("10.44.0.6"));
                 for (int j = 0; j < i; j++)
                         assert_string_not_equal(seen[i], seen[j]);
                 store(svc);
         }
+        for (int i = 0; i < 5; i++)
+                free(seen[i]);
         svc = service("default", "one-too-many", "{\"ports\": [{\"port\": 80}]}");
         assert_true(kube_service_default(K, svc, NULL, &err) < 0);
         assert_int_equal(err->status, ENOSPC);
