@@ -118,10 +118,6 @@ hostget() {
 }
 
 # The pod network's bridge: where the pod range is routed.
-pod_bridge() {
-	ip route show 10.42.0.0/16 | awk '{print $3}'
-}
-
 in_range() {
 	local a b c d
 	IFS=. read -r a b c d <<<"$1"
@@ -145,8 +141,8 @@ in_range() {
 	# from the host, through the route into the pod bridge
 	run -0 hostget "http://$ip/"
 	[[ "$output" == web-* ]] || die "from the host: $output"
-	[ "$(ip route show 10.43.0.0/16)" = "10.43.0.0/16 dev $(pod_bridge) scope link " ] ||
-		die "route: $(ip route show 10.43.0.0/16)"
+	[[ "$(ip route show 10.43.0.0/16)" == "10.43.0.0/16 dev $(pod_bridge) "* ]] ||
+		die "route: $(ip route show 10.43.0.0/16), the pod bridge: $(pod_bridge)"
 
 	# the pods replaced, the address stays; applying again keeps it too
 	for p in $(kget pods '.items[] | select(.metadata.labels.app == "web") | .metadata.name'); do
