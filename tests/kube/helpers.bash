@@ -84,3 +84,27 @@ wait_eq() {
 		sleep 0.2
 	done
 }
+
+# Pods by name, for pod.bats and probe.bats: cstatus POD CTR JQ is a
+# container status field; cid POD CTR its engine id.
+no_pods() {
+	[ "$(kget pods '.items | length')" = 0 ]
+}
+
+cstatus() {
+	kget "pod/$1" ".status.containerStatuses[] | select(.name == \"$2\") | $3"
+}
+
+cid() {
+	local id
+	id=$(cstatus "$1" "$2" .containerID)
+	echo "${id#berth://}"
+}
+
+cs_is() {
+	[ "$(cstatus "$1" "$2" "$3" 2>/dev/null)" = "$4" ]
+}
+
+restarted() {
+	[ "$(cstatus "$1" "$2" .restartCount 2>/dev/null)" -ge "${3:-1}" ] 2>/dev/null
+}

@@ -22,10 +22,6 @@ teardown() {
 	wait_for 30 no_pods || true
 }
 
-no_pods() {
-	[ "$(kget pods '.items | length')" = 0 ]
-}
-
 # pod NAME POLICY CTR...: each CTR is "name=shell command"
 pod() {
 	local name=$1 policy=$2 c
@@ -51,11 +47,6 @@ phase() {
 	kget "pod/$1" '.status.phase'
 }
 
-# cstatus POD CTR JQ: a container status field
-cstatus() {
-	kget "pod/$1" ".status.containerStatuses[] | select(.name == \"$2\") | $3"
-}
-
 restarts() {
 	cstatus "$1" "$2" .restartCount
 }
@@ -64,14 +55,6 @@ restarts() {
 # argument like "$(phase x)" would be expanded once, before the first try).
 is_phase() {
 	[ "$(phase "$1")" = "$2" ]
-}
-
-restarted() {
-	[ "$(restarts "$1" "$2")" -ge "${3:-1}" ] 2>/dev/null
-}
-
-cs_is() {
-	[ "$(cstatus "$1" "$2" "$3")" = "$4" ]
 }
 
 kget_is() {
@@ -91,12 +74,6 @@ replaced() {
 
 gone() {
 	! kube get pod "$1" >/dev/null 2>&1
-}
-
-cid() {
-	local id
-	id=$(cstatus "$1" "$2" .containerID)
-	echo "${id#berth://}"
 }
 
 @test "P1/P3: restartPolicy Always restarts both containers" {

@@ -22,29 +22,6 @@ teardown() {
 	wait_for 30 no_pods || true
 }
 
-no_pods() {
-	[ "$(kget pods '.items | length')" = 0 ]
-}
-
-cstatus() {
-	kget "pod/$1" ".status.containerStatuses[] | select(.name == \"$2\") | $3"
-}
-
-cid() {
-	local id
-	id=$(cstatus "$1" "$2" .containerID)
-	echo "${id#berth://}"
-}
-
-# Conditions for wait_for (evaluated on every try).
-cs_is() {
-	[ "$(cstatus "$1" "$2" "$3" 2>/dev/null)" = "$4" ]
-}
-
-restarted() {
-	[ "$(cstatus "$1" "$2" .restartCount 2>/dev/null)" -ge "${3:-1}" ] 2>/dev/null
-}
-
 ready_is() {
 	[ "$(kget "pod/$1" '.status.conditions[]? | select(.type == "Ready") | .status' 2>/dev/null)" = "$2" ]
 }
