@@ -7,7 +7,12 @@
 
 static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t events_cond = PTHREAD_COND_INITIALIZER;
-static json_t *ring[EVENTS_KEPT];
+/* Kept as text: a container's event carries all its labels, and a ring
+ * of JSON objects took about three times the memory. */
+static struct ring_entry {
+        char *text;
+        int64_t time;
+} ring[EVENTS_KEPT];
 static uint64_t next_seq;       /* sequence number of the next event */
 
 void engine_event(struct engine *e, const char *type, const char *action, const char *id, json_t *attrs)
@@ -29,9 +34,14 @@ void engine_event(struct engine *e, const char *type, const char *action, const 
                 if (img)
                         json_object_set(ev, "from", img);
         }
+        char *text = json_dumps(ev, JSON_COMPACT);
+        json_decref(ev);
+        if (text == NULL)
+                abort();
         pthread_mutex_lock(&events_lock);
-        json_decref(ring[next_seq % EVENTS_KEPT]);
-        ring[next_seq % EVENTS_KEPT] = ev;
+        struct ring_entry *slot = &ring[next_seq % EVENTS_KEPT];
+        free(slot->text);
+        *slot = (struct ring_entry){ text, ts.tv_sec };
         next_seq++;
         pthread_cond_broadcast(&events_cond);
         pthread_mutex_unlock(&events_lock);
@@ -66,7 +76,7 @@ json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t
                 *seq = next_seq;
                 if (since >= 0)
                         for (uint64_t s = oldest; s < next_seq; s++)
-                                if (json_integer_value(json_object_get(ring[s % EVENTS_KEPT], "time")) >= since) {
+                                if (ring[s % EVENTS_KEPT].time >= since) {
                                         *seq = s;
                                         break;
                                 }
@@ -80,8 +90,11 @@ json_t *engine_events_next(struct engine *e, uint64_t *seq, bool *first, int64_t
                         break;
         if (next_seq > *seq + EVENTS_KEPT)
                 *seq = next_seq - EVENTS_KEPT; /* a slow reader loses the oldest */
-        for (; *seq < next_seq; (*seq)++)
-                json_array_append(out, ring[*seq % EVENTS_KEPT]);
+        for (; *seq < next_seq; (*seq)++) {
+                json_t *ev = json_loads(ring[*seq % EVENTS_KEPT].text, 0, NULL);
+                if (ev)         /* we wrote it: always */
+                        json_array_append_new(out, ev);
+        }
         pthread_mutex_unlock(&events_lock);
         return out;
 }

@@ -80,7 +80,6 @@ struct objs {
 
 /* All under svc_lock. */
 static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct nft_ctx *svc_ctx;
 static struct objs svc_state;           /* what the table holds */
 static bool svc_synced;                 /* the table exists and holds svc_state */
 
@@ -553,46 +552,40 @@ static void diff_cmds(struct strbuf *b, const struct objs *old, const struct obj
 
 /* ---- libnftables ---- */
 
-static int ctx_get_locked(berth_error_t **err)
-{
-        struct nft_ctx *ctx;
-
-        if (svc_ctx)
-                return 0;
-        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (ctx == NULL)
-                return berth_fail(err, ENOMEM, "nftables: cannot make a libnftables context");
-        /* buffered: errors come back to us, never to the daemon's stderr */
-        if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0) {
-                nft_ctx_free(ctx);
-                return berth_fail(err, ENOMEM, "nftables: cannot buffer libnftables' output");
-        }
-        svc_ctx = ctx;
-        return 0;
-}
-
-/* Run one batch: 0, or the first line of nft's complaint in *why. */
+/* Run one batch: 0, or the first line of nft's complaint in *why.  The
+ * context lives for the batch only: kept, it would keep libnftables'
+ * cache of the host's whole ruleset, about 2 MB (see nft.c). */
 static int run_locked(const char *cmds, char **why, char **out)
 {
-        int r = nft_run_cmd_from_buffer(svc_ctx, cmds);
-        /* reading a buffer also rewinds it: read both every time */
-        const char *o = nft_ctx_get_output_buffer(svc_ctx);
-        const char *e = nft_ctx_get_error_buffer(svc_ctx);
-        const char *msg;
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        const char *e, *msg;
+        int r;
 
-        if (out)
-                *out = xstrdup(o ? o : "");
-        if (r == 0)
-                return 0;
-        e = e ? e : "";
-        msg = strstr(e, "Error: ");
-        msg = msg ? msg + strlen("Error: ") : e;
-        *why = xasprintf("%.*s", (int)strcspn(msg, "\n"), msg);
-        if (**why == '\0') {
-                free(*why);
-                *why = xstrdup("failed, and said nothing");
+        /* buffered: errors come back to us, never to the daemon's stderr */
+        if (ctx == NULL || nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0) {
+                if (ctx)
+                        nft_ctx_free(ctx);
+                *why = xstrdup("cannot make a libnftables context");
+                return -1;
         }
-        return -1;
+        r = nft_run_cmd_from_buffer(ctx, cmds);
+        if (out) {
+                const char *o = nft_ctx_get_output_buffer(ctx);
+                *out = xstrdup(o ? o : "");
+        }
+        if (r != 0) {
+                e = nft_ctx_get_error_buffer(ctx);
+                e = e ? e : "";
+                msg = strstr(e, "Error: ");
+                msg = msg ? msg + strlen("Error: ") : e;
+                *why = xasprintf("%.*s", (int)strcspn(msg, "\n"), msg);
+                if (**why == '\0') {
+                        free(*why);
+                        *why = xstrdup("failed, and said nothing");
+                }
+        }
+        nft_ctx_free(ctx);
+        return r == 0 ? 0 : -1;
 }
 
 /* Apply new: the difference from what the table holds, else (the first
@@ -636,9 +629,7 @@ int nft_svc_sync(const struct nft_svc *svcs, size_t n, berth_error_t **err)
                 return -EINVAL;
         render(&new, svcs, n);
         pthread_mutex_lock(&svc_lock);
-        r = ctx_get_locked(err);
-        if (r == 0)
-                r = apply_locked(&new, err);
+        r = apply_locked(&new, err);
         if (r == 0) {
                 objs_free(&svc_state);
                 svc_state = new;
@@ -655,13 +646,7 @@ int nft_svc_fini(berth_error_t **err)
         int r;
 
         pthread_mutex_lock(&svc_lock);
-        r = ctx_get_locked(err);
-        if (r == 0)
-                r = run_locked("add table " TABLE "\ndelete table " TABLE "\n", &why, NULL);
-        if (svc_ctx) {
-                nft_ctx_free(svc_ctx);
-                svc_ctx = NULL;
-        }
+        r = run_locked("add table " TABLE "\ndelete table " TABLE "\n", &why, NULL);
         svc_synced = false;
         objs_free(&svc_state);
         pthread_mutex_unlock(&svc_lock);
@@ -676,7 +661,7 @@ bool nft_svc_table_exists(void)
         bool found = false;
 
         pthread_mutex_lock(&svc_lock);
-        if (ctx_get_locked(NULL) == 0 && run_locked("list tables ip", &why, &out) == 0)
+        if (run_locked("list tables ip", &why, &out) == 0)
                 for (char *sp, *l = strtok_r(out, "\n", &sp); l && !found; l = strtok_r(NULL, "\n", &sp))
                         found = strcmp(l, "table " TABLE) == 0;
         pthread_mutex_unlock(&svc_lock);

@@ -56,8 +56,9 @@ struct nft_net {
 
 /* All under nft_lock. */
 static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct nft_ctx *nft_ctx;
 static bool nft_ready;                  /* nft_init made the table */
+static bool nft_dry_run;                /* batches are checked, not committed */
+static bool nft_started;                /* nft_init ran: nft_fini cleans up */
 static struct nft_net *nft_nets;
 static size_t nft_n_nets;
 
@@ -122,39 +123,45 @@ static int fail(berth_error_t **err, struct nft_failure *f, const char *what, co
         return r;
 }
 
-static int ctx_get(berth_error_t **err)
+/* A libnftables context for one batch.  Kept between batches, it would
+ * keep its cache of the host's whole ruleset too (hash tables of 8192
+ * buckets per table: about 2 MB here) in a daemon that mostly waits; a
+ * new one costs some 20 us, next to the kernel's round trip. */
+static struct nft_ctx *ctx_new(void)
 {
-        struct nft_ctx *ctx;
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 
-        if (nft_ctx)
-                return 0;
-        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
         if (ctx == NULL)
-                return berth_fail(err, ENOMEM, "nftables: cannot make a libnftables context");
+                return NULL;
         /* buffered: errors come back to us, never to the daemon's stderr */
         if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0) {
                 nft_ctx_free(ctx);
-                return berth_fail(err, ENOMEM, "nftables: cannot buffer libnftables' output");
+                return NULL;
         }
-        nft_ctx = ctx;
-        return 0;
+        nft_ctx_set_dry_run(ctx, nft_dry_run);
+        return ctx;
 }
 
 /* Run one batch, nft_lock held: 0, or -1 with *f filled (free f->why).
  * *out (optional) gets what it printed. */
 static int run_locked(const char *cmds, struct nft_failure *f, char **out)
 {
-        int r = nft_run_cmd_from_buffer(nft_ctx, cmds);
-        /* reading a buffer also rewinds it: read both every time, or they grow */
-        const char *o = nft_ctx_get_output_buffer(nft_ctx);
-        const char *e = nft_ctx_get_error_buffer(nft_ctx);
+        struct nft_ctx *ctx = ctx_new();
+        int r;
 
-        if (out)
+        if (ctx == NULL) {
+                *f = (struct nft_failure){ xstrdup("cannot make a libnftables context"), ENOMEM };
+                return -1;
+        }
+        r = nft_run_cmd_from_buffer(ctx, cmds);
+        if (out) {
+                const char *o = nft_ctx_get_output_buffer(ctx);
                 *out = xstrdup(o ? o : "");
-        if (r == 0)
-                return 0;
-        parse_failure(e, f);
-        return -1;
+        }
+        if (r != 0)
+                parse_failure(nft_ctx_get_error_buffer(ctx), f);
+        nft_ctx_free(ctx);
+        return r == 0 ? 0 : -1;
 }
 
 /* Take nft_lock for a change to the table, which must exist. */
@@ -233,9 +240,8 @@ int nft_init(berth_error_t **err)
         table_cmds(&b, &nft_ip);
         pthread_mutex_lock(&nft_lock);
         forget_networks_locked();
-        r = ctx_get(err);
-        if (r == 0)
-                r = run_locked(b.data, &f, NULL);
+        nft_started = true;
+        r = run_locked(b.data, &f, NULL);
         nft_ready = r == 0;
         pthread_mutex_unlock(&nft_lock);
         free(b.data);
@@ -250,11 +256,9 @@ int nft_fini(berth_error_t **err)
         int r = 0;
 
         pthread_mutex_lock(&nft_lock);
-        if (nft_ctx) {
+        if (nft_started)
                 r = run_locked("add table ip berth\ndelete table ip berth\n", &f, NULL);
-                nft_ctx_free(nft_ctx);
-                nft_ctx = NULL;
-        }
+        nft_started = false;
         nft_ready = false;
         forget_networks_locked();
         pthread_mutex_unlock(&nft_lock);
@@ -270,7 +274,7 @@ bool nft_table_exists(void)
         bool found = false;
 
         pthread_mutex_lock(&nft_lock);
-        if (ctx_get(NULL) == 0 && run_locked("list tables ip", &f, &out) == 0)
+        if (run_locked("list tables ip", &f, &out) == 0)
                 for (char *sp, *l = strtok_r(out, "\n", &sp); l && !found; l = strtok_r(NULL, "\n", &sp))
                         found = strcmp(l, "table ip berth") == 0;
         pthread_mutex_unlock(&nft_lock);
@@ -535,7 +539,7 @@ static size_t find_culprit_locked(const struct nft_port *p, size_t n, bool publi
 
         if (n < 2)
                 return 0;
-        nft_ctx_set_dry_run(nft_ctx, true);
+        nft_dry_run = true;
         for (size_t i = 0; i < n; i++) {
                 struct nft_failure f = { 0 };
                 struct strbuf b = { 0 };
@@ -550,7 +554,7 @@ static size_t find_culprit_locked(const struct nft_port *p, size_t n, bool publi
                         break;
                 }
         }
-        nft_ctx_set_dry_run(nft_ctx, false);
+        nft_dry_run = false;
         return bad;
 }
 

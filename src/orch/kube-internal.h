@@ -9,6 +9,8 @@
 
 #define KUBE_EVENTS_KEPT 1000
 
+struct kube_event_rec;
+
 struct kube {
         struct engine *engine;
         struct kube_opts opts;
@@ -23,9 +25,9 @@ struct kube {
         /* kube_lock: sequences that must not interleave */
         pthread_mutex_t big_lock;
 
-        /* events, a ring */
+        /* events, oldest first (kube-events.c) */
         pthread_mutex_t events_lock;
-        json_t *events[KUBE_EVENTS_KEPT];
+        struct kube_event_rec *events[KUBE_EVENTS_KEPT];
         size_t n_events;
 
         /* the controller thread and what wakes it */

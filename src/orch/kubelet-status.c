@@ -107,8 +107,8 @@ static json_t *condition(struct kl_pod *p, const char *type, bool status, const 
                 json_object_set_new(c, "reason", must(json_string(reason)));
         if (message)
                 json_object_set_new(c, "message", must(json_string(message)));
-        json_object_set(p->conditions, type, c);
-        return c;
+        json_object_set_new(p->conditions, type, c);
+        return c;       /* borrowed from p->conditions */
 }
 
 static char *names_where(const struct kl_pod *p, size_t from, size_t to, bool (*pred)(const struct kl_ctr *))

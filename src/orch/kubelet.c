@@ -367,12 +367,14 @@ static void unseen_pods(struct kubelet *kl)
 {
         for (size_t i = 0; i < kl->n_pods;) {
                 struct kl_pod *p = kl->pods[i];
-                if (p->seen || p->terminating) {
-                        i++;
-                        continue;
-                }
+                /* gone first: a finished termination leaves terminating
+                 * set, and a pod kept for it would be kept for good */
                 if (p->gone) {
                         pod_drop(kl, p);
+                        continue;
+                }
+                if (p->seen || p->terminating) {
+                        i++;
                         continue;
                 }
                 p->terminating = true;

@@ -204,6 +204,60 @@ static void kinds_and_times(void **state)
         free(now);
 }
 
+static json_t *pod_ref(const char *ns, const char *name, const char *uid)
+{
+        return must(json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind", "Pod", "metadata",
+                              "namespace", ns, "name", name, "uid", uid));
+}
+
+/* Events: a repeat counts up, filters pick by kind, namespace and name,
+ * and the oldest go once KUBE_EVENTS_KEPT are held. */
+static void events(void **state)
+{
+        (void)state;
+        struct kube *k = xcalloc(1, sizeof(*k));
+        json_t *a = pod_ref("default", "web-1", "u1"), *b = pod_ref("prod", "web-1", "u2"), *list, *ev;
+
+        pthread_mutex_init(&k->events_lock, NULL);
+        kube_event(k, a, "Normal", "Started", "Started container %s", "main");
+        kube_event(k, a, "Normal", "Started", "Started container %s", "main");
+        kube_event(k, a, "Warning", "BackOff", "Back-off restarting failed container");
+        kube_event(k, b, "Normal", "Started", "Started container main");
+        list = kube_events_for(k, "Pod", "default", "web-1");
+        assert_int_equal(json_array_size(list), 2);
+        ev = json_array_get(list, 0);
+        assert_int_equal(json_integer_value(json_object_get(ev, "count")), 2);
+        assert_string_equal(json_string_value(json_object_get(ev, "message")), "Started container main");
+        assert_string_equal(json_string_value(json_object_get(ev, "kind")), "Event");
+        json_t *inv = json_object_get(ev, "involvedObject");
+        assert_string_equal(json_string_value(json_object_get(inv, "uid")), "u1");
+        assert_string_equal(json_string_value(json_object_get(inv, "apiVersion")), "v1");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "metadata"), "namespace")),
+                            "default");
+        assert_true(strncmp(json_string_value(json_object_get(json_object_get(ev, "metadata"), "name")), "web-1.",
+                            6) == 0);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "type")), "Warning");
+        json_decref(list);
+        list = kube_events_for(k, NULL, NULL, NULL);
+        assert_int_equal(json_array_size(list), 3);
+        json_decref(list);
+        list = kube_events_for(k, "Deployment", NULL, NULL);
+        assert_int_equal(json_array_size(list), 0);
+        json_decref(list);
+
+        for (int i = 0; i < KUBE_EVENTS_KEPT; i++)
+                kube_event(k, b, "Normal", "Pulled", "image %d", i);
+        list = kube_events_for(k, NULL, NULL, NULL);
+        assert_int_equal(json_array_size(list), KUBE_EVENTS_KEPT);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "message")), "image 0");
+        json_decref(list);
+
+        json_decref(a);
+        json_decref(b);
+        kube_events_clear(k);
+        free(k);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -211,6 +265,7 @@ int main(void)
                 cmocka_unit_test(generate_name_and_deletion),
                 cmocka_unit_test(selectors),
                 cmocka_unit_test(kinds_and_times),
+                cmocka_unit_test(events),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
