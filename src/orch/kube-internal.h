@@ -37,7 +37,11 @@ struct kube {
         pthread_t controller, watcher;
         bool threads_started;
 
+        /* the pod network, made for the first pod */
+        pthread_mutex_t network_lock;
         char *pod_network_id;
+        char **old_network_ids;
+        size_t n_old_network_ids;
         void *slots[KUBE_SLOT_MAX];
 };
 

@@ -33,6 +33,7 @@
 struct svc_ctl {
         struct in_addr net;             /* the service range */
         unsigned prefix;
+        const char *net_id;             /* the pod network our zone and records are in; NULL: none yet */
         char *bridge;                   /* the pod network's, once known */
         int64_t routed_at;              /* when the route was last made; 0: not yet */
         json_t *rules;                  /* id -> service, as nft_svc_sync last took it; NULL: never */
@@ -493,7 +494,7 @@ static void dns_owner_add(struct dns_server *s, const char *network, const char 
 static void dns_sync(struct kube *k, struct svc_ctl *c, json_t *want)
 {
         struct dns_server *s = kube_dns(k);
-        const char *net = kube_pod_network_id(k), *owner;
+        const char *net = c->net_id, *owner;
         json_t *names, *had;
         void *tmp;
 
@@ -538,6 +539,30 @@ static json_t **services_by_age(const json_t *svcs, size_t *n)
         return v;
 }
 
+/* The pod network comes with the first pod, and again if someone
+ * removed it: the cluster zone and the names move to the new one, and
+ * the route to its bridge is made again. */
+static void network_follow(struct kube *k, struct svc_ctl *c)
+{
+        const char *id = kube_pod_network_id(k), *owner;
+        struct dns_server *s = kube_dns(k);
+        json_t *v;
+
+        if (id == c->net_id)    /* a new network is a new string */
+                return;
+        if (s && c->net_id) {
+                json_object_foreach(c->dns, owner, v) dns_records_remove(s, c->net_id, owner);
+                dns_zone_set(s, c->net_id, NULL);
+        }
+        json_object_clear(c->dns);
+        free(c->bridge);
+        c->bridge = NULL;
+        c->routed_at = 0;
+        if (s && id)
+                dns_zone_set(s, id, KUBE_CLUSTER_DOMAIN);
+        c->net_id = id;
+}
+
 int kube_services_init(struct kube *k, berth_error_t **err)
 {
         struct svc_ctl *c = xcalloc(1, sizeof(*c));
@@ -549,8 +574,7 @@ int kube_services_init(struct kube *k, berth_error_t **err)
         c->dns = must(json_object());
         c->said = must(json_object());
         *kube_slot(k, KUBE_SLOT_SERVICES) = c;
-        if (kube_dns(k) && kube_pod_network_id(k))
-                dns_zone_set(kube_dns(k), kube_pod_network_id(k), KUBE_CLUSTER_DOMAIN);
+        network_follow(k, c);
         route_ensure(k, c);
         return 0;
 }
@@ -563,6 +587,7 @@ void kube_services_reconcile(struct kube *k)
 
         if (c == NULL)
                 return;
+        network_follow(k, c);
         route_ensure(k, c);
         svcs = kube_list(k, "Service", NULL, NULL);
         if (allocate_missing(k, c, svcs)) {
@@ -602,9 +627,9 @@ void kube_services_fini(struct kube *k)
 
         if (c == NULL)
                 return;
-        if (kube_dns(k) && kube_pod_network_id(k)) {
-                json_object_foreach(c->dns, owner, v) dns_records_remove(kube_dns(k), kube_pod_network_id(k), owner);
-                dns_zone_set(kube_dns(k), kube_pod_network_id(k), NULL);
+        if (kube_dns(k) && c->net_id) {
+                json_object_foreach(c->dns, owner, v) dns_records_remove(kube_dns(k), c->net_id, owner);
+                dns_zone_set(kube_dns(k), c->net_id, NULL);
         }
         if (nft_svc_fini(&err) < 0)
                 berth_warn("services: %s", err->msg);

@@ -68,7 +68,7 @@ const char *kube_pod_network(struct kube *k)
 
 const char *kube_pod_network_id(struct kube *k)
 {
-        return k->pod_network_id;
+        return __atomic_load_n(&k->pod_network_id, __ATOMIC_ACQUIRE);
 }
 
 struct dns_server *kube_dns(struct kube *k)
@@ -86,8 +86,9 @@ void kube_wake(struct kube *k)
 
 /* ---- the pod network ------------------------------------------------------- */
 
-/* A user-defined bridge (so pods get the embedded DNS), made once and
- * kept across restarts, as any network.  Its subnet is the pod CIDR
+/* A user-defined bridge (so pods get the embedded DNS), made for the
+ * first pod and kept across restarts, as any network: a daemon that runs
+ * no pods has no bridge for them.  Its subnet is the pod CIDR
  * (k3s's 10.42.0.0/16) unless something on the host has it already: then
  * the engine picks a free one, as for any network, and the log says so. */
 static int create_pod_network(struct kube *k, bool with_subnet, json_t **net, berth_error_t **err)
@@ -121,22 +122,53 @@ static bool pod_cidr_in_use(const char *cidr)
         return used;
 }
 
-static int pod_network(struct kube *k, berth_error_t **err)
+/* The id goes to readers without a lock: it is set, or replaced when
+ * someone removed the network and a pod made it again; a replaced one
+ * stays allocated until kube_close. */
+static void set_pod_network_id(struct kube *k, const char *id)
+{
+        const char *cur = kube_pod_network_id(k);
+
+        if (id == NULL || (cur && strcmp(cur, id) == 0))
+                return;
+        if (cur) {
+                k->old_network_ids = xrealloc(k->old_network_ids, (k->n_old_network_ids + 1) * sizeof(char *));
+                k->old_network_ids[k->n_old_network_ids++] = (char *)cur;
+        }
+        __atomic_store_n(&k->pod_network_id, xstrdup(id), __ATOMIC_RELEASE);
+}
+
+/* At start: a pod network made by an earlier daemon, if any. */
+static void pod_network_adopt(struct kube *k)
+{
+        json_t *net = NULL;
+
+        if (engine_network_inspect(k->engine, k->opts.pod_network, &net, NULL) == 0) {
+                set_pod_network_id(k, json_string_value(json_object_get(net, "Id")));
+                json_decref(net);
+        }
+}
+
+int kube_pod_network_ensure(struct kube *k, berth_error_t **err)
 {
         json_t *net = NULL;
         _cleanup_error_ berth_error_t *missing = NULL, *taken = NULL;
 
+        pthread_mutex_lock(&k->network_lock);
         if (engine_network_inspect(k->engine, k->opts.pod_network, &net, &missing) < 0) {
                 if (pod_cidr_in_use(k->opts.pod_cidr))
                         berth_error(&taken, 0, "a route of the host covers it");
                 if (taken || create_pod_network(k, true, &net, &taken) < 0) {
                         berth_warn("the pod network %s: %s: %s; letting the engine choose a subnet",
                                   k->opts.pod_network, k->opts.pod_cidr, taken->msg);
-                        if (create_pod_network(k, false, &net, err) < 0)
+                        if (create_pod_network(k, false, &net, err) < 0) {
+                                pthread_mutex_unlock(&k->network_lock);
                                 return berth_error_wrap(err, "the pod network %s", k->opts.pod_network);
+                        }
                 }
         }
-        k->pod_network_id = xstrdup(json_string_value(json_object_get(net, "Id")));
+        set_pod_network_id(k, json_string_value(json_object_get(net, "Id")));
+        pthread_mutex_unlock(&k->network_lock);
         json_decref(net);
         return 0;
 }
@@ -256,7 +288,13 @@ int kube_open(struct engine *e, const struct kube_opts *o, struct kube **out, be
         pthread_mutex_init(&k->events_lock, NULL);
         pthread_mutex_init(&k->wake_lock, NULL);
         pthread_cond_init(&k->wake_cond, NULL);
-        if (kube_store_open(k, err) < 0 || pod_network(k, err) < 0 || start_controllers(k, err) < 0) {
+        pthread_mutex_init(&k->network_lock, NULL);
+        if (kube_store_open(k, err) < 0) {
+                kube_close(k);
+                return -1;
+        }
+        pod_network_adopt(k);
+        if (start_controllers(k, err) < 0) {
                 kube_close(k);
                 return -1;
         }
@@ -283,6 +321,9 @@ void kube_close(struct kube *k)
         kube_store_close(k);
         kube_events_clear(k);
         free(k->pod_network_id);
+        for (size_t i = 0; i < k->n_old_network_ids; i++)
+                free(k->old_network_ids[i]);
+        free(k->old_network_ids);
         free(k->data_root);
         free(k);
 }

@@ -109,7 +109,11 @@ const struct kube_opts *kube_options(struct kube *k);
  * embedded DNS server (service names), the cluster domain. */
 struct dns_server;
 const char *kube_pod_network(struct kube *k);           /* engine network name, e.g. "berth-kube" */
-const char *kube_pod_network_id(struct kube *k);        /* its id (DNS records are per network id) */
+const char *kube_pod_network_id(struct kube *k);        /* its id (DNS records are per network id); NULL before
+                                                         * the first pod made it */
+/* Make the pod network if it is missing (the first pod, or one after
+ * someone removed it). */
+int kube_pod_network_ensure(struct kube *k, berth_error_t **err);
 struct dns_server *kube_dns(struct kube *k);
 #define KUBE_CLUSTER_DOMAIN "cluster.local"
 

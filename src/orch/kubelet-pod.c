@@ -284,7 +284,11 @@ static int ensure_sandbox(struct sync *s)
         cg = kubelet_cgroup_parent(s->pod);
         json_t *body = kubelet_sandbox_body(s->pod, first->image, kube_pod_network(s->kl->k), cg);
         name = kubelet_sandbox_name(s->pod);
-        r = create_start(s->kl, body, name, &id, &err);
+        r = kube_pod_network_ensure(s->kl->k, &err);
+        if (r == 0) {
+                kl_learn_host_ip(s->kl);
+                r = create_start(s->kl, body, name, &id, &err);
+        }
         json_decref(body);
         if (r < 0) {
                 _cleanup_free_ char *msg = xasprintf("Failed to create pod sandbox: %s", err->msg);

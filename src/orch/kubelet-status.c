@@ -240,8 +240,10 @@ json_t *kl_pod_status(struct kubelet *kl, struct kl_pod *p)
 
         json_object_set_new(st, "phase", must(json_string(phase)));
         json_object_set_new(st, "conditions", conditions(p, phase, now));
-        json_object_set_new(st, "hostIP", must(json_string(kl->host_ip)));
-        json_object_set_new(st, "hostIPs", must(json_pack("[{s:s}]", "ip", kl->host_ip)));
+        if (kl->host_ip) {      /* known with the pod network */
+                json_object_set_new(st, "hostIP", must(json_string(kl->host_ip)));
+                json_object_set_new(st, "hostIPs", must(json_pack("[{s:s}]", "ip", kl->host_ip)));
+        }
         if (p->ip && !p->stopped_sandbox) {
                 json_object_set_new(st, "podIP", must(json_string(p->ip)));
                 json_object_set_new(st, "podIPs", must(json_pack("[{s:s}]", "ip", p->ip)));

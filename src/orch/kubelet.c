@@ -410,7 +410,6 @@ static void node_facts(struct kubelet *kl)
         char host[256] = "";
         long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        json_t *net = NULL;
 
         if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
                 strcpy(host, "localhost");
@@ -419,16 +418,30 @@ static void node_facts(struct kubelet *kl)
         kl->node_name = xstrdup(host);
         kl->node_mem = pages > 0 && psize > 0 ? (long long)pages * psize : 0;
         kl->node_cpus_milli = cpus > 0 ? cpus * 1000LL : 1000;
-        /* the pods reach the host at their network's gateway */
-        if (engine_network_inspect(kl->e, kube_pod_network(kl->k), &net, NULL) == 0) {
-                const char *gw = json_string_value(json_object_get(
-                        json_array_get(json_object_get(json_object_get(net, "IPAM"), "Config"), 0), "Gateway"));
-                if (gw)
-                        kl->host_ip = xstrdup(gw);
-                json_decref(net);
-        }
-        if (kl->host_ip == NULL)
-                kl->host_ip = xstrdup("127.0.0.1");
+        kl_learn_host_ip(kl);
+}
+
+/* The pods reach the host at their network's gateway: known once the
+ * network is (at start when an earlier daemon made it, else with the
+ * first pod).  Set once, under kl->lock; readers take the lock or come
+ * after the sandbox their pod needed. */
+void kl_learn_host_ip(struct kubelet *kl)
+{
+        json_t *net = NULL;
+        const char *gw;
+
+        pthread_mutex_lock(&kl->lock);
+        bool known = kl->host_ip != NULL;
+        pthread_mutex_unlock(&kl->lock);
+        if (known || engine_network_inspect(kl->e, kube_pod_network(kl->k), &net, NULL) < 0)
+                return;
+        gw = json_string_value(
+                json_object_get(json_array_get(json_object_get(json_object_get(net, "IPAM"), "Config"), 0), "Gateway"));
+        pthread_mutex_lock(&kl->lock);
+        if (kl->host_ip == NULL && gw)
+                kl->host_ip = xstrdup(gw);
+        pthread_mutex_unlock(&kl->lock);
+        json_decref(net);
 }
 
 /* ---- init / fini ------------------------------------------------------------------ */

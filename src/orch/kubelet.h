@@ -204,6 +204,7 @@ int64_t kl_now_ms(void);
 struct kl_pod *kl_pod_find(struct kubelet *kl, const char *uid);
 void kl_pod_ref(struct kl_pod *p);
 void kl_pod_unref(struct kubelet *kl, struct kl_pod *p);     /* with kl->lock held */
+void kl_learn_host_ip(struct kubelet *kl);
 struct kl_ctr *kl_ctr_find(struct kl_pod *p, const char *name);
 const json_t *kl_ctr_spec(const struct kl_pod *p, const struct kl_ctr *c);
 /* Queue the pod for a sync (kl->lock held). */

@@ -58,17 +58,13 @@ daemon_cleanup() {
 	nft delete table ip berth 2>/dev/null
 	ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: \(bv[0-9a-f]*\)@.*/\1/p' | xargs -r -n1 ip link del 2>/dev/null
 	ip link del berth0 2>/dev/null
-	pod_bridge_del "$d/data/berth.db"
+	bridges_del "$d/data/berth.db"
 	rm -rf "$d"
 }
 
-# Every berthd makes the orchestrator's pod network when it starts; its
-# bridge (br-<id>) stays, as any network's, unless removed here.
-pod_bridge_del() {
-	local id
-	id=$(python3 -c 'import sqlite3, sys
-r = sqlite3.connect(sys.argv[1]).execute("select id from networks where name = ?", ("berth-kube",)).fetchone()
-print(r[0] if r else "")' "$1" 2>/dev/null)
-	[ -n "$id" ] && ip link del "br-${id:0:12}" 2>/dev/null
+# The bridges of the networks the daemon made (bridges.py): they stay
+# when it stops, as dockerd's do.
+bridges_del() {
+	python3 "$SRC/tests/daemon/bridges.py" "$1" 2>/dev/null | xargs -r -n1 ip link del 2>/dev/null
 	return 0
 }

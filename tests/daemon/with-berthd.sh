@@ -27,10 +27,7 @@ for c in "$d"/run/runtime/*/; do
 	[ -d "$c" ] && "$build/berth-runtime" --root "$d/run/runtime" delete --force "$(basename "$c")" 2>/dev/null
 done
 grep -o " $d[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
-# the orchestrator's pod network bridge, made when berthd started
-id=$(python3 -c 'import sqlite3, sys
-r = sqlite3.connect(sys.argv[1]).execute("select id from networks where name = ?", ("berth-kube",)).fetchone()
-print(r[0] if r else "")' "$d/data/berth.db" 2>/dev/null)
-[ -n "$id" ] && ip link del "br-${id:0:12}" 2>/dev/null
+# the bridges of the networks it made, which outlive it as dockerd's do
+python3 "$here/bridges.py" "$d/data/berth.db" 2>/dev/null | xargs -r -n1 ip link del 2>/dev/null
 rm -rf "$d"
 exit $rc

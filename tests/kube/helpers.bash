@@ -26,23 +26,21 @@ kube_setup_file() {
 	export BERTHD_PID DOCKER_HOST BERTH_HOST=$DOCKER_HOST
 	"$DOCKER_CLI" pull -q "$REG_HOST/bb:1" >/dev/null
 	"$DOCKER_CLI" tag "$REG_HOST/bb:1" "$KUBE_IMG"
-	# the pod network's bridge (br-<id>), for the teardown and the tests
-	echo "br-$("$DOCKER_CLI" network inspect berth-kube -f '{{.Id}}' | cut -c1-12)" >"$DAEMON_TMP/pod-bridge"
 }
 
-# The pod network's bridge link.
+# The pod network's bridge link (the network comes with the first pod).
 pod_bridge() {
-	cat "$DAEMON_TMP/pod-bridge"
+	echo "br-$("$DOCKER_CLI" network inspect berth-kube -f '{{.Id}}' | cut -c1-12)"
 }
 
 kube_teardown_file() {
 	"$DOCKER_CLI" rm -f $("$DOCKER_CLI" ps -aq 2>/dev/null) >/dev/null 2>&1
 	"$DOCKER_CLI" network rm berth-kube >/dev/null 2>&1
 	daemon_cleanup
-	# what the orchestrator made on the host: its Service table, and the
-	# pod network's bridge if removing the network did not take it
+	# what the orchestrator made on the host: its Service table (the pod
+	# network's bridge, if removing the network failed, went with
+	# daemon_cleanup)
 	nft delete table ip berth-svc 2>/dev/null
-	[ -f "$DAEMON_TMP/pod-bridge" ] && ip link del "$(cat "$DAEMON_TMP/pod-bridge")" 2>/dev/null
 	[ -f "$DAEMON_TMP/registry" ] && sh "$SRC/tests/registry/run-registry.sh" stop $(cat "$DAEMON_TMP/registry")
 	rm -rf "$DAEMON_TMP"
 }
