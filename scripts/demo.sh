@@ -19,7 +19,10 @@ berthd_pid=""
 cleanup() {
 	build/berth rm -f ticker web >/dev/null 2>&1 || true
 	build/berth network rm demo-net >/dev/null 2>&1 || true
-	build/berth kube delete -f "$d/web.yaml" >/dev/null 2>&1 || true
+	# in the foreground: the pods are gone before the Deployment is, and
+	# so before berthd stops (it leaves running containers running)
+	build/berth kube delete -f "$d/web.yaml" --cascade=foreground >/dev/null 2>&1 || true
+	build/berth rm -f $(build/berth ps -aq 2>/dev/null) >/dev/null 2>&1 || true
 	build/berth network rm berth-kube >/dev/null 2>&1 || true
 	[ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null || true
 	grep -o " $d[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true

@@ -297,7 +297,13 @@ int kube_delete_object(struct kube *k, const char *kind, const char *ns, const c
         }
         if (propagation && strcmp(propagation, "Orphan") == 0)
                 orphan_dependents(k, obj);
-        int r = kube_remove(k, kind, ns, name, err);
+        int r;
+        /* the owners of others wait for them; anything else has none */
+        if (propagation && strcmp(propagation, "Foreground") == 0 &&
+            (strcmp(kind, "Deployment") == 0 || strcmp(kind, "ReplicaSet") == 0))
+                r = kube_delete_foreground(k, kind, ns, name, err);
+        else
+                r = kube_remove(k, kind, ns, name, err);
         if (r == 0 && out)
                 *out = json_incref(obj);
         json_decref(obj);

@@ -21,5 +21,10 @@ json_t *kube_template_without_hash(const json_t *rs);
 
 void kube_replicasets_reconcile(struct kube *k);
 void kube_deployments_reconcile(struct kube *k);
-/* Objects whose controller owner is gone: deleted (background cascade). */
+/* Objects whose controller owner is gone: deleted (background cascade);
+ * owners deleted in the foreground: removed once their dependents are. */
 void kube_gc_reconcile(struct kube *k);
+/* Foreground deletion of a Deployment or ReplicaSet: it stays, marked
+ * and holding the foregroundDeletion finalizer, until the garbage
+ * collector has deleted its dependents and seen them gone. */
+int kube_delete_foreground(struct kube *k, const char *kind, const char *ns, const char *name, berth_error_t **err);

@@ -292,3 +292,36 @@ hist_status() {
 	[ "$(ready_pods app=orphan)" = 1 ]
 	kube delete rs "$(kget rs '.items[0].metadata.name' -l app=orphan)"
 }
+
+@test "D12: --cascade=foreground: the Deployment stays, marked, until its ReplicaSet and pods are gone" {
+	# pods that ignore SIGTERM take their whole grace period (3 s): the
+	# owner is seen waiting
+	cat >"$BATS_TEST_TMPDIR/fg.yaml" <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fg}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: fg}}
+  template:
+    metadata: {labels: {app: fg}}
+    spec:
+      terminationGracePeriodSeconds: 3
+      containers:
+      - {name: main, image: $KUBE_IMG, imagePullPolicy: IfNotPresent, command: ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"]}
+EOF
+	kube apply -f "$BATS_TEST_TMPDIR/fg.yaml"
+	wait_eq 10 3 ready_pods app=fg
+	kube delete deployment fg --cascade=foreground --wait=false
+	run -0 kube get deployment fg -o json
+	[ "$(jq -r '.metadata.finalizers[0]' <<<"$output")" = foregroundDeletion ] || die "no finalizer: $output"
+	[ "$(jq -r '.metadata.deletionTimestamp != null' <<<"$output")" = true ] || die "not marked: $output"
+	# with --wait (the default) delete returns once it is gone: nothing of it is left then
+	kube delete deployment fg --cascade=foreground
+	run kube get deployment fg
+	[ "$status" -ne 0 ] || die "the Deployment is still there"
+	[ "$(rs_count fg)" = 0 ] || die "RS left"
+	[ "$(kget pods '.items | length' -l app=fg)" = 0 ] || die "pods left"
+	run -0 berth ps -a --format '{{.Names}}' --filter name=_fg-
+	[ -z "$output" ] || die "containers left: $output"
+}
