@@ -918,3 +918,23 @@ int exec_probe_run(struct engine *e, struct ctr *c, struct exec_probe *p, berth_
                 return berth_fail(err, ECANCELED, "the probe was cancelled");
         return r == 0 || r == ETIMEDOUT ? 0 : berth_error(err, r, "probe");
 }
+
+int engine_exec_timed(struct engine *e, const char *name, json_t *args, int64_t timeout_ms, size_t max,
+                      struct engine_exec_result *out, berth_error_t **err)
+{
+        struct exec_probe p = { .args = args, .timeout_ms = timeout_ms, .max = max, .cancel_fd = -1 };
+        struct ctr *c = NULL;
+        int r;
+
+        *out = (struct engine_exec_result){ 0 };
+        if (ctr_find(e, name, &c, err) < 0)
+                return -1;
+        r = exec_probe_run(e, c, &p, err);
+        ctr_unref(c);
+        if (r < 0) {
+                free(p.output);
+                return r;
+        }
+        *out = (struct engine_exec_result){ p.output, p.exit_code, p.timed_out };
+        return 0;
+}

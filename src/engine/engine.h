@@ -118,6 +118,18 @@ int engine_exec_inspect(struct engine *e, const char *exec_id, json_t **out, ber
 /* POST /exec/{id}/resize: the terminal of a Tty exec (remembered until
  * its terminal exists); nothing for one without. */
 int engine_exec_resize(struct engine *e, const char *exec_id, int rows, int cols, berth_error_t **err);
+/* Run args (a JSON array of strings) in a running container, as
+ * HEALTHCHECK runs its test: waits at most timeout_ms (then kills it and
+ * sets *timed_out), keeps the first max bytes of its output in *output
+ * (the caller frees it) and its status in *exit_code.  The kubelet's
+ * exec probes. */
+struct engine_exec_result {
+        char *output;
+        int exit_code;
+        bool timed_out;
+};
+int engine_exec_timed(struct engine *e, const char *name, json_t *args, int64_t timeout_ms, size_t max,
+                      struct engine_exec_result *out, berth_error_t **err);
 
 /* docker stats: one sample (with the one before as precpu) or one a
  * second while the container runs; emit takes the reference and returns

@@ -472,7 +472,7 @@ static const char *str_at(const json_t *obj, const char *a, const char *b)
         return json_is_string(v) ? json_string_value(v) : "";
 }
 
-static const json_t *ready_condition(const json_t *pod)
+const json_t *kube_pod_ready_condition(const json_t *pod)
 {
         size_t i;
         const json_t *c;
@@ -486,7 +486,7 @@ static const json_t *ready_condition(const json_t *pod)
 
 bool kube_pod_is_ready(const json_t *pod)
 {
-        const json_t *c = ready_condition(pod);
+        const json_t *c = kube_pod_ready_condition(pod);
         const json_t *status = c ? json_object_get(c, "status") : NULL;
         return json_is_string(status) && strcmp(json_string_value(status), "True") == 0;
 }
@@ -554,7 +554,7 @@ static void restarts(const json_t *pod, int *regular, int *sidecar)
 
 static int64_t ready_time(const json_t *pod)
 {
-        const json_t *c = ready_condition(pod);
+        const json_t *c = kube_pod_ready_condition(pod);
         if (!kube_pod_is_ready(pod) || !c)
                 return 0;
         int64_t t = kube_time_ms(json_string_value(json_object_get(c, "lastTransitionTime")));

@@ -122,6 +122,8 @@ int kube_pod_delete_qsort_cmp(const void *a, const void *b);
 int64_t kube_time_ms(const char *s);
 /* A pod's Ready condition is True (podutil.IsPodReady). */
 bool kube_pod_is_ready(const json_t *pod);
+/* The pod's Ready condition, or NULL. */
+const json_t *kube_pod_ready_condition(const json_t *pod);
 
 /* ---- HorizontalPodAutoscaler (autoscaling/v2, cpu Utilization) --------------- */
 

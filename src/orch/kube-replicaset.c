@@ -24,19 +24,11 @@ bool kube_is_terminating(const json_t *obj)
 
 bool kube_pod_ready(const json_t *pod, int64_t *since)
 {
-        size_t i;
-        json_t *c;
+        const json_t *c = kube_pod_ready_condition(pod);
 
-        json_array_foreach(json_object_get(json_object_get(pod, "status"), "conditions"), i, c) {
-                const char *type = json_string_value(json_object_get(c, "type"));
-                const char *st = json_string_value(json_object_get(c, "status"));
-                if (type && strcmp(type, "Ready") == 0) {
-                        if (since)
-                                *since = kube_parse_rfc3339(json_string_value(json_object_get(c, "lastTransitionTime")));
-                        return st && strcmp(st, "True") == 0;
-                }
-        }
-        return false;
+        if (c && since)
+                *since = kube_parse_rfc3339(json_string_value(json_object_get(c, "lastTransitionTime")));
+        return kube_pod_is_ready(pod);
 }
 
 bool kube_pod_available(const json_t *pod, int64_t min_ready, int64_t now)

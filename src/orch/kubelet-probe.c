@@ -6,8 +6,8 @@
  * that changes started or ready queues the pod for a status write; a
  * liveness or startup failure × failureThreshold kills the container,
  * which the pod's sync then restarts with back-off. */
+#include "engine/engine.h"
 #include "orch/kubelet.h"
-#include "engine/engine-internal.h"
 #include "util/log.h"
 #include "util/util.h"
 #include <arpa/inet.h>
@@ -53,19 +53,10 @@ static int exec_handler(struct kubelet *kl, const char *id, const json_t *exec, 
 {
         _cleanup_error_ berth_error_t *err = NULL;
         json_t *cmd = json_object_get(exec, "command");
-        struct exec_probe ep = { .args = cmd, .timeout_ms = timeout_ms, .max = PROBE_OUTPUT_MAX, .cancel_fd = -1 };
-        struct ctr *c = NULL;
-        int r;
+        struct engine_exec_result ep;
 
-        if (ctr_find(kl->e, id, &c, &err) < 0) {
+        if (engine_exec_timed(kl->e, id, cmd, timeout_ms, PROBE_OUTPUT_MAX, &ep, &err) < 0) {
                 *why = xstrdup(err->msg);
-                return -1;
-        }
-        r = exec_probe_run(kl->e, c, &ep, &err);
-        ctr_unref(c);
-        if (r < 0) {
-                *why = xstrdup(err->msg);
-                free(ep.output);
                 return -1;
         }
         if (ep.timed_out) {
