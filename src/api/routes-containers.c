@@ -286,8 +286,9 @@ static int post_update(struct http_request *req, void *data, berth_error_t **err
 
         if (http_body_json(req, &body, err) < 0)
                 return -1;
-        int r = engine_container_update(api->engine, http_param(req, "id"), body ? body : json_object(), &warnings,
-                                        err);
+        if (body == NULL)
+                body = json_object();
+        int r = engine_container_update(api->engine, http_param(req, "id"), body, &warnings, err);
         json_decref(body);
         return r < 0 ? -1 : http_reply_json(req, 200, json_pack("{s:o}", "Warnings", warnings));
 }
@@ -488,7 +489,9 @@ static int post_volume_create(struct http_request *req, void *data, berth_error_
 
         if (http_body_json(req, &body, err) < 0)
                 return -1;
-        int r = engine_volume_create(api->engine, body ? body : json_object(), &out, err);
+        if (body == NULL)
+                body = json_object();
+        int r = engine_volume_create(api->engine, body, &out, err);
         json_decref(body);
         return r < 0 ? -1 : http_reply_json(req, 201, out);
 }

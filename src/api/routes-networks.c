@@ -12,7 +12,9 @@ static int post_create(struct http_request *req, void *data, berth_error_t **err
 
         if (http_body_json(req, &body, err) < 0)
                 return -1;
-        int r = engine_network_create(api->engine, body ? body : json_object(), &out, err);
+        if (body == NULL)       /* no body: the engine says what is missing */
+                body = json_object();
+        int r = engine_network_create(api->engine, body, &out, err);
         json_decref(body);
         return r < 0 ? -1 : http_reply_json(req, 201, out);
 }

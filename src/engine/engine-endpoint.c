@@ -771,10 +771,10 @@ json_t *ctr_net_settings(struct ctr *c)
                         bridge_ep = ep;
         const char *sandbox = json_string_value(json_object_get(c->net, "SandboxKey"));
         json_t *ports = json_object_get(c->net, "Ports");
-        return json_pack("{s:s, s:s, s:b, s:s, s:i, s:O, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:s, "
+        return json_pack("{s:s, s:s, s:b, s:s, s:i, s:o, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:s, "
                          "s:o}",
                          "Bridge", "", "SandboxID", c->net ? c->id : "", "HairpinMode", 0, "LinkLocalIPv6Address", "",
-                         "LinkLocalIPv6PrefixLen", 0, "Ports", ports ? ports : json_object(), "SandboxKey",
+                         "LinkLocalIPv6PrefixLen", 0, "Ports", ports ? json_incref(ports) : json_object(), "SandboxKey",
                          sandbox ? sandbox : "", "SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID",
                          json_string_value(json_object_get(bridge_ep, "EndpointID")) ?: "", "Gateway",
                          json_string_value(json_object_get(bridge_ep, "Gateway")) ?: "", "GlobalIPv6Address", "",
