@@ -534,18 +534,28 @@ int ctr_net_up(struct engine *e, struct ctr *c, berth_error_t **err)
         return 0;
 }
 
+/* The exit's monitor and a removal both call this: the second waits
+ * until the first has given the endpoints back, so that a removed
+ * container holds no address and its network can go at once. */
 void ctr_net_down(struct engine *e, struct ctr *c)
 {
         pthread_mutex_lock(&c->lock);
+        while (c->net_releasing)
+                pthread_cond_wait(&c->changed, &c->lock);
         json_t *state = c->net;
         bool bridged = ctr_net_bridged(c);
         c->net = NULL;
         if (state)
                 engine_db_save(e, c, NULL);
+        c->net_releasing = true;
         pthread_mutex_unlock(&c->lock);
         if (state || bridged)
                 release_state(e, c->id, state);
         json_decref(state);
+        pthread_mutex_lock(&c->lock);
+        c->net_releasing = false;
+        pthread_cond_broadcast(&c->changed);
+        pthread_mutex_unlock(&c->lock);
 }
 
 void ctr_net_restore(struct engine *e, struct ctr *c, bool running)

@@ -44,6 +44,7 @@ struct ctr {
         /* engine-endpoint.c: the endpoints up now (NetworkSettings-shaped:
          * SandboxKey, Networks, Ports); NULL when there are none */
         json_t *net;
+        bool net_releasing;     /* ctr_net_down gives the endpoints back: others wait */
 };
 
 struct engine {

@@ -234,6 +234,28 @@ sys.exit(1)'
 	wait_veths 0 || die "veths"
 }
 
+@test "a removed container holds no address: its network can be removed right after" {
+	# The exit's monitor and a removal both take the endpoints down, and
+	# rm must not return before they are given back.  The container exits
+	# by itself at 1 s; its 500 published ports make giving them back take
+	# a while, and rm comes at 0.90-1.28 s, so some land in that while.
+	local i fails=0
+	for i in $(seq 90 2 128); do
+		docker network create race >/dev/null
+		docker run -d --name race --network race -p 127.0.0.1:20000-20499:20000-20499 "$IMG" sleep 1 >/dev/null
+		sleep "$(printf %d.%02d $((i / 100)) $((i % 100)))"
+		docker rm -f race >/dev/null
+		run docker network rm race
+		if [ "$status" -ne 0 ]; then
+			fails=$((fails + 1))
+			echo "rm after ${i}0 ms: $output" >&3
+			sleep 1
+			docker network rm race >/dev/null
+		fi
+	done
+	[ "$fails" -eq 0 ] || die "$fails of 20 network removals failed"
+}
+
 @test "a container killed while the daemon is down gives its address back" {
 	docker run -d --name gone --network n1 "$IMG" sleep 300 >/dev/null
 	gone_ip=$(ip_of gone n1)
