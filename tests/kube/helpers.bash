@@ -106,3 +106,22 @@ cs_is() {
 restarted() {
 	[ "$(cstatus "$1" "$2" .restartCount 2>/dev/null)" -ge "${3:-1}" ] 2>/dev/null
 }
+
+# pod_ready POD: its Ready condition is True.
+pod_ready() {
+	[ "$(kget "pod/$1" '[.status.conditions[]? | select(.type == "Ready")][0].status')" = True ]
+}
+
+# sleeping_pod NAME LABEL=VALUE: a pod that sleeps for an hour and stops
+# at once.
+sleeping_pod() {
+	kube apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1, labels: {${2%%=*}: ${2#*=}}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: c, image: $KUBE_IMG, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}
+EOF
+}

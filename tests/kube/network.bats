@@ -22,21 +22,10 @@ teardown() {
 	done
 }
 
-# pod NAME: a pod labelled app=NAME that sleeps
-pod() {
-	kube apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Pod
-metadata: {name: $1, labels: {app: $1}}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-  - {name: c, image: $KUBE_IMG, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}
-EOF
-}
-
-is_ready() {
-	[ "$(kget "pod/$1" '[.status.conditions[]? | select(.type == "Ready")][0].status')" = True ]
+# service NAME: a ClusterIP Service for the pods labelled app=NAME
+service() {
+	echo "{apiVersion: v1, kind: Service, metadata: {name: $1}, spec: {selector: {app: $1}, ports: [{port: 80}]}}" |
+		kube apply -f - >/dev/null
 }
 
 # resolves POD NAME IP: NAME resolves to IP from inside POD
@@ -51,18 +40,13 @@ resolves() {
 }
 
 @test "the first pod makes it: the pod's address in 10.42.0.0/16, hostIP its gateway, Service names" {
-	pod one
-	wait_for 60 is_ready one || die "not ready: $(kube describe pod one)"
+	sleeping_pod one app=one
+	wait_for 60 pod_ready one || die "not ready: $(kube describe pod one)"
 	run -0 "$DOCKER_CLI" network inspect berth-kube -f '{{(index .IPAM.Config 0).Subnet}} {{(index .IPAM.Config 0).Gateway}}'
 	[ "$output" = "10.42.0.0/16 10.42.0.1" ] || die "network: $output"
 	[[ "$(kget pod/one .status.podIP)" == 10.42.* ]] || die "podIP $(kget pod/one .status.podIP)"
 	[ "$(kget pod/one .status.hostIP)" = 10.42.0.1 ] || die "hostIP $(kget pod/one .status.hostIP)"
-	kube apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Service
-metadata: {name: one}
-spec: {selector: {app: one}, ports: [{port: 80}]}
-EOF
+	service one
 	local ip
 	wait_for 5 bash -c "[[ \$($BUILD/berth kube get svc one -o json | jq -r .spec.clusterIP) == 10.43.* ]]"
 	ip=$(kget svc/one .spec.clusterIP)
@@ -70,21 +54,16 @@ EOF
 }
 
 @test "removed while no pod runs, the next pod makes it again: names and the service route follow" {
-	pod one
-	wait_for 60 is_ready one
+	sleeping_pod one app=one
+	wait_for 60 pod_ready one
 	local old
 	old=$(pod_bridge)
 	kube delete pod one >/dev/null
 	run -0 "$DOCKER_CLI" network rm berth-kube
 	! ip link show "$old" 2>/dev/null || die "bridge $old left"
-	kube apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Service
-metadata: {name: two}
-spec: {selector: {app: two}, ports: [{port: 80}]}
-EOF
-	pod two
-	wait_for 60 is_ready two || die "not ready: $(kube describe pod two)"
+	service two
+	sleeping_pod two app=two
+	wait_for 60 pod_ready two || die "not ready: $(kube describe pod two)"
 	local br ip
 	br=$(pod_bridge)
 	[ "$br" != "$old" ] || die "the same bridge $br"

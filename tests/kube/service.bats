@@ -11,8 +11,8 @@ load helpers
 setup_file() {
 	kube_setup_file
 	# a client pod for wget and nslookup, made before any Service
-	client_pod client
-	wait_for 60 is_ready client
+	sleeping_pod client role=client
+	wait_for 60 pod_ready client
 }
 
 teardown_file() {
@@ -31,22 +31,6 @@ teardown() {
 
 only_client() {
 	[ "$(kget pods '[.items[].metadata.name] | join(" ")')" = client ]
-}
-
-client_pod() {
-	kube apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Pod
-metadata: {name: $1, labels: {role: client}}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-  - {name: c, image: $KUBE_IMG, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}
-EOF
-}
-
-is_ready() {
-	[ "$(kget "pod/$1" '[.status.conditions[]? | select(.type == "Ready")][0].status')" = True ]
 }
 
 # deployment NAME REPLICAS [READINESS]: pods labelled app=NAME serving
@@ -337,8 +321,8 @@ tally() {
 	wait_for 5 has_vip envsvc
 	local ip
 	ip=$(vip envsvc)
-	client_pod late
-	wait_for 60 is_ready late
+	sleeping_pod late role=client
+	wait_for 60 pod_ready late
 	run -0 kube exec late -- env
 	grep -qx "ENVSVC_SERVICE_HOST=$ip" <<<"$output" || die "$output"
 	grep -qx "ENVSVC_SERVICE_PORT=80" <<<"$output"
