@@ -65,7 +65,7 @@ else
 	echo "FAIL [asan] build"; tail -30 "$logdir/asan-build.log"; failed=$((failed + 1))
 fi
 
-echo "== fuzz targets (libFuzzer, ${FUZZ_RUNS:=200000} inputs each, fuzz-layer and fuzz-dockerfile fewer)"
+echo "== fuzz targets (libFuzzer, ${FUZZ_RUNS:=200000} inputs each, fuzz-layer, fuzz-dockerfile and fuzz-seccomp fewer)"
 if [[ ! -f build-fuzz/build.ninja ]]; then
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
 		--buildtype=debug >"$logdir/fuzz-setup.log" 2>&1
@@ -81,6 +81,8 @@ if ninja -C build-fuzz >"$logdir/fuzz-build.log" 2>&1; then
 		# each input is parsed, then every word expanded with both escape
 		# characters: 200000 took 248 s of the suite
 		[[ $name == fuzz-dockerfile ]] && runs=${FUZZ_DOCKERFILE_RUNS:-50000}
+		# each input is compiled to a BPF program: 200000 took 202 s
+		[[ $name == fuzz-seccomp ]] && runs=${FUZZ_SECCOMP_RUNS:-50000}
 		if LSAN_OPTIONS=suppressions=$src/tests/fuzz/lsan.supp "$f" -runs="$runs" -detect_leaks=1 "$corpus" "tests/fuzz/corpus/${name#fuzz-}" \
 			>"$logdir/$name.log" 2>&1; then
 			passed=$((passed + 1))
