@@ -36,6 +36,7 @@ int kube_delete_foreground(struct kube *k, const char *kind, const char *ns, con
                         return -ENOENT;
                 if (has_finalizer(obj, FOREGROUND)) {
                         json_decref(obj);
+                        r = 0;
                         break;
                 }
                 meta = json_object_get(obj, "metadata");
@@ -52,6 +53,9 @@ int kube_delete_foreground(struct kube *k, const char *kind, const char *ns, con
                         return r;
                 }
         }
+        /* marked without the finalizer, it would wait for nothing, for ever */
+        if (r < 0)
+                return berth_fail(err, EAGAIN, "%s \"%s\" kept changing: try the delete again", kind, name);
         return kube_mark_deleted(k, kind, ns, name, 0, NULL, err);
 }
 
